@@ -1,0 +1,106 @@
+/**
+ * Run a real coturn (`turnserver` from Debian's coturn package) with a given
+ * turnserver.conf, wait until it answers a real TURN allocation, and stop it
+ * by PID. Used by `npm run local` and the real-coturn tests.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TurnClient } from "./turn-client";
+import { mintTurnCredential } from "../../infra/credentials";
+
+/** Thrown when coturn is not installed. */
+export class CoturnMissingError extends Error {
+    constructor() {
+        super("coturn's turnserver was not found on PATH. Install it with: sudo apt-get install -y coturn (Debian/Ubuntu)");
+        this.name = "CoturnMissingError";
+    }
+}
+
+/** Path of `turnserver`, or throws {@link CoturnMissingError}. */
+export function turnserverPath(): string {
+    for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/bin", "/usr/sbin"])) {
+        const p = join(dir, "turnserver");
+        if (spawnSync("test", ["-x", p]).status === 0) return p;
+    }
+    throw new CoturnMissingError();
+}
+
+/** A running coturn. */
+export interface RunningCoturn {
+    pid: number;
+    /** Directory holding the config and pid file; removed on stop. */
+    dir: string;
+    /** Everything coturn printed (with `log: "stdout"`). */
+    output(): string;
+    /** SIGTERM by PID, SIGKILL after 5 s; resolves when the process has exited. */
+    stop(): Promise<void>;
+}
+
+/** What {@link startCoturn} needs to know to probe readiness. */
+export interface StartOptions {
+    /** The full turnserver.conf text (with `static-auth-secret`). */
+    conf: string;
+    /** Address and port clients use, for the readiness probe. */
+    host: string;
+    port: number;
+    /** Shared secret, to mint the readiness probe's credential. */
+    secret: string;
+    /** How long to wait for a working allocation, milliseconds (default 15000). */
+    readyTimeoutMs?: number;
+}
+
+/**
+ * Start coturn and resolve once a UDP allocation with a freshly minted
+ * credential succeeds.
+ * @throws CoturnMissingError without coturn; Error with coturn's output if it
+ *   exits or does not answer in time (the process is stopped first)
+ */
+export async function startCoturn(o: StartOptions): Promise<RunningCoturn> {
+    const bin = turnserverPath();
+    const dir = mkdtempSync(join(tmpdir(), "turn-stack-coturn-"));
+    const confPath = join(dir, "turnserver.conf");
+    writeFileSync(confPath, o.conf, { mode: 0o600 });
+    const child: ChildProcess = spawn(bin, ["-c", confPath, "--pidfile", join(dir, "turnserver.pid")], {
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<void>((res) => child.once("exit", () => res()));
+    let exitedAlready = false;
+    void exited.then(() => (exitedAlready = true));
+
+    const stop = async () => {
+        if (!exitedAlready && child.pid) {
+            process.kill(child.pid, "SIGTERM");
+            const killer = setTimeout(() => child.pid && !exitedAlready && process.kill(child.pid, "SIGKILL"), 5000);
+            await exited;
+            clearTimeout(killer);
+        }
+        rmSync(dir, { recursive: true, force: true });
+    };
+    const running: RunningCoturn = { pid: child.pid!, dir, output: () => out, stop };
+
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 15000);
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+        if (exitedAlready) break;
+        const client = await TurnClient.connect({ host: o.host, port: o.port, transport: "udp", timeoutMs: 1000 });
+        try {
+            const cred = mintTurnCredential(o.secret, { ttlSeconds: 60, userId: "readiness" });
+            await client.allocate(cred.username, cred.credential);
+            return running;
+        } catch (e) {
+            lastError = e;
+        } finally {
+            await client.close();
+        }
+    }
+    await stop();
+    throw new Error(
+        `coturn did not answer a TURN allocation on udp ${o.host}:${o.port} ` +
+            `(${exitedAlready ? "it exited" : "timed out"}; last error: ${String(lastError)}).\ncoturn output:\n${out}`,
+    );
+}
