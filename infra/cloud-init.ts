@@ -1,0 +1,286 @@
+/**
+ * Renders the EC2 user data: a `#cloud-config` document for Debian 12
+ * (cloud-init 22.4, "Cloud config examples" and module docs), emitted with the
+ * `yaml` library in YAML 1.1 mode (cloud-init reads it with PyYAML, a YAML 1.1
+ * parser: a bare `0640` would be an octal number there).
+ *
+ * What it does at boot, in cloud-init's order:
+ *  1. init stage, `write_files` (root-owned files only, so no package user is
+ *     needed yet): coturn's config without the secret, a systemd drop-in,
+ *     the nftables ruleset and its unit, the secret-fetch script, sysctls,
+ *     and with a domain the certificate unit and renewal hook;
+ *  2. final stage, `packages`: coturn, awscli, nftables (and certbot) from
+ *     Debian. The drop-in's `ConditionPathExists` keeps the package's
+ *     post-install start from running coturn before its config exists;
+ *  3. final stage, `runcmd`: load the firewall, fetch the shared secret from
+ *     SSM Parameter Store (SecureString) and write the full config
+ *     root:turnserver 0640, enable and start coturn, then (with a domain)
+ *     start obtaining the Let's Encrypt certificate, and install the SSM agent.
+ *
+ * No runtime IP discovery: the private and public addresses are rendered into
+ * turnserver.conf from the stack (network interface and Elastic IP).
+ */
+import { stringify } from "yaml";
+import { DENIED_PEER_RANGES } from "./peer-ranges";
+import { TURNS_HTTPS_PORT, TURNS_PORT } from "./listeners";
+import type { DebianArch } from "./instance-types";
+
+/** Where things live on the VM. */
+export const VM_PATHS = {
+    /** coturn's config without the secret (root:root 0600). */
+    confBase: "/etc/coturn/turnserver.conf.base",
+    /** coturn's full config, secret included (root:turnserver 0640). */
+    conf: "/etc/coturn/turnserver.conf",
+    dropIn: "/etc/systemd/system/coturn.service.d/turn-stack.conf",
+    configureScript: "/usr/local/sbin/turn-stack-configure",
+    nftables: "/etc/turn-stack/nftables.nft",
+    nftablesUnit: "/etc/systemd/system/turn-stack-firewall.service",
+    sysctl: "/etc/sysctl.d/60-turn-stack.conf",
+    certUnit: "/etc/systemd/system/turn-stack-certificate.service",
+    certHook: "/etc/letsencrypt/renewal-hooks/deploy/turn-stack-coturn",
+    tlsCert: "/etc/coturn/tls/fullchain.pem",
+    tlsKey: "/etc/coturn/tls/privkey.pem",
+} as const;
+
+/** Open files coturn may hold: each allocation uses sockets on both sides. */
+export const COTURN_NOFILE = 1_048_576;
+
+/** Inputs of {@link renderCloudInit}. */
+export interface CloudInitOptions {
+    /** turnserver.conf from renderTurnserverConf, without `static-auth-secret`. */
+    turnserverConf: string;
+    /** AWS region of the SSM parameter, e.g. `eu-west-1`. */
+    region: string;
+    /** Name of the SSM SecureString parameter holding the shared secret. */
+    secretParameterName: string;
+    /** Debian architecture, for the SSM agent package. */
+    arch: DebianArch;
+    /** Relay port range, to keep the kernel's ephemeral ports out of it. */
+    relayMinPort: number;
+    relayMaxPort: number;
+    /** With a domain: obtain a Let's Encrypt certificate for it at boot. */
+    domain?: string;
+    /** Let's Encrypt account email (optional). */
+    acmeEmail?: string;
+}
+
+/**
+ * Render the user data.
+ * @returns `#cloud-config` followed by the YAML document
+ * @throws Error when the config still contains a `static-auth-secret` (the
+ *   secret must not sit in user data), or an input would break a shell line
+ */
+export function renderCloudInit(o: CloudInitOptions): string {
+    if (/^static-auth-secret=/m.test(o.turnserverConf)) {
+        throw new Error("turnserver.conf in user data must not contain static-auth-secret; it is fetched from SSM at boot");
+    }
+    for (const [name, v] of [["region", o.region], ["secretParameterName", o.secretParameterName], ["domain", o.domain ?? ""], ["acmeEmail", o.acmeEmail ?? ""]]) {
+        if (!/^[A-Za-z0-9@._/+-]*$/.test(v)) throw new Error(`${name} ${JSON.stringify(v)} has characters not allowed in user data`);
+    }
+
+    const files: WriteFile[] = [
+        { path: VM_PATHS.confBase, owner: "root:root", permissions: "0600", content: o.turnserverConf },
+        { path: VM_PATHS.dropIn, owner: "root:root", permissions: "0644", content: coturnDropIn() },
+        { path: VM_PATHS.configureScript, owner: "root:root", permissions: "0755", content: configureScript(o) },
+        { path: VM_PATHS.nftables, owner: "root:root", permissions: "0644", content: renderNftables() },
+        { path: VM_PATHS.nftablesUnit, owner: "root:root", permissions: "0644", content: firewallUnit() },
+        { path: VM_PATHS.sysctl, owner: "root:root", permissions: "0644", content: sysctls(o) },
+    ];
+    const packages = ["coturn", "awscli", "nftables"];
+    const runcmd: string[][] = [
+        ["systemctl", "daemon-reload"],
+        ["sysctl", "--system"],
+        ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
+        [VM_PATHS.configureScript],
+        ["systemctl", "enable", "coturn.service"],
+        ["systemctl", "restart", "coturn.service"],
+    ];
+    if (o.domain) {
+        packages.push("certbot");
+        files.push(
+            { path: VM_PATHS.certUnit, owner: "root:root", permissions: "0644", content: certificateUnit(o.domain, o.acmeEmail) },
+            { path: VM_PATHS.certHook, owner: "root:root", permissions: "0755", content: certificateHook() },
+        );
+        runcmd.push(["systemctl", "enable", "--now", "--no-block", "turn-stack-certificate.service"]);
+    }
+    runcmd.push(["sh", "-c", ssmAgentInstall(o.region, o.arch)]);
+
+    const doc = {
+        package_update: true,
+        packages,
+        write_files: files,
+        runcmd,
+    };
+    return "#cloud-config\n" + stringify(doc, { version: "1.1", lineWidth: 0 });
+}
+
+interface WriteFile {
+    path: string;
+    owner: string;
+    permissions: string;
+    content: string;
+}
+
+function coturnDropIn(): string {
+    return `# turn-stack: run coturn on the rendered config, with the firewall, limits and restarts it needs.
+[Unit]
+# Until turn-stack-configure has written the config, starting coturn is skipped (not failed),
+# so the package's post-install start never runs it on Debian's default config.
+ConditionPathExists=${VM_PATHS.conf}
+Requires=turn-stack-firewall.service
+After=network-online.target turn-stack-firewall.service
+Wants=network-online.target
+
+[Service]
+ExecStart=
+ExecStart=/usr/bin/turnserver -c ${VM_PATHS.conf} --pidfile=
+LimitNOFILE=${COTURN_NOFILE}
+Restart=always
+RestartSec=2s
+# coturn binds only unprivileged ports (3478, 5349; 443 reaches 5349 through nftables),
+# so it needs no capabilities at all.
+CapabilityBoundingSet=
+AmbientCapabilities=
+NoNewPrivileges=yes
+ProtectSystem=full
+ProtectHome=yes
+PrivateTmp=yes
+`;
+}
+
+function configureScript(o: CloudInitOptions): string {
+    return `#!/bin/bash
+# turn-stack: fetch the TURN shared secret from SSM Parameter Store and write
+# coturn's config (${VM_PATHS.conf}, root:turnserver 0640). Fails, and leaves
+# coturn stopped, if the secret cannot be read: coturn never runs unauthenticated.
+set -euo pipefail
+region=${o.region}
+parameter=${o.secretParameterName}
+secret=""
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if secret=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption \\
+      --query Parameter.Value --output text); then
+    break
+  fi
+  echo "turn-stack: reading $parameter failed (attempt $attempt), retrying" >&2
+  sleep $((attempt * 3))
+done
+if [ -z "$secret" ] || [ "$secret" = "None" ]; then
+  echo "turn-stack: could not read the TURN shared secret from SSM parameter $parameter" >&2
+  exit 1
+fi
+umask 077
+tmp=$(mktemp ${VM_PATHS.conf}.XXXXXX)
+{ cat ${VM_PATHS.confBase}; printf 'static-auth-secret=%s\\n' "$secret"; } > "$tmp"
+chown root:turnserver "$tmp"
+chmod 0640 "$tmp"
+mv -f "$tmp" ${VM_PATHS.conf}
+`;
+}
+
+/**
+ * The host firewall (nftables): TLS on 443 is redirected to coturn's 5349, and
+ * whatever coturn decides, packets from the coturn user to non-public
+ * addresses are dropped (defence in depth for deny-list bypasses such as
+ * CVE-2026-27624 in coturn < 4.9.0).
+ */
+export function renderNftables(): string {
+    const v4 = DENIED_PEER_RANGES.filter((r) => !r.cidr.includes(":")).map((r) => r.cidr);
+    const v6 = DENIED_PEER_RANGES.filter((r) => r.cidr.includes(":")).map((r) => r.cidr);
+    return `#!/usr/sbin/nft -f
+# turn-stack host firewall (rendered by infra/cloud-init.ts).
+table inet turn_stack
+delete table inet turn_stack
+table inet turn_stack {
+\tset non_public_v4 {
+\t\ttype ipv4_addr
+\t\tflags interval
+\t\telements = { ${v4.join(", ")} }
+\t}
+\tset non_public_v6 {
+\t\ttype ipv6_addr
+\t\tflags interval
+\t\telements = { ::/128, ${v6.join(", ")} }
+\t}
+\tchain prerouting {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\ttcp dport ${TURNS_HTTPS_PORT} redirect to :${TURNS_PORT} comment "TURN over TLS on 443"
+\t}
+\tchain output {
+\t\ttype filter hook output priority filter; policy accept;
+\t\tmeta skuid "turnserver" ip daddr @non_public_v4 counter drop comment "relay to non-public IPv4"
+\t\tmeta skuid "turnserver" ip6 daddr @non_public_v6 counter drop comment "relay to non-public IPv6"
+\t}
+}
+`;
+}
+
+function firewallUnit(): string {
+    return `[Unit]
+Description=turn-stack host firewall (nftables)
+Before=network-pre.target coturn.service
+Wants=network-pre.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/nft -f ${VM_PATHS.nftables}
+ExecStop=/usr/sbin/nft delete table inet turn_stack
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+function sysctls(o: CloudInitOptions): string {
+    const lines = [
+        "# turn-stack: UDP buffers for many relayed media streams",
+        "net.core.rmem_max = 16777216",
+        "net.core.wmem_max = 16777216",
+        "net.core.netdev_max_backlog = 16384",
+    ];
+    // Keep the kernel's ephemeral ports (default 32768-60999) out of the relay range.
+    if (o.relayMinPort > 33768) lines.push(`net.ipv4.ip_local_port_range = 32768 ${o.relayMinPort - 1}`);
+    else if (o.relayMaxPort < 59999) lines.push(`net.ipv4.ip_local_port_range = ${o.relayMaxPort + 1} 60999`);
+    return lines.join("\n") + "\n";
+}
+
+function certificateUnit(domain: string, email?: string): string {
+    const account = email ? `--email ${email}` : "--register-unsafely-without-email";
+    return `# turn-stack: obtain the Let's Encrypt certificate for ${domain} (HTTP-01 on port 80).
+# Retries until DNS points here; renewals run from certbot.timer with the deploy hook.
+[Unit]
+Description=turn-stack: Let's Encrypt certificate for ${domain}
+After=network-online.target
+Wants=network-online.target
+ConditionPathExists=!/etc/letsencrypt/live/${domain}/fullchain.pem
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/certbot certonly --standalone --non-interactive --agree-tos ${account} --key-type ecdsa -d ${domain} --deploy-hook ${VM_PATHS.certHook}
+Restart=on-failure
+RestartSec=120s
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+function certificateHook(): string {
+    return `#!/bin/sh
+# turn-stack: copy the renewed certificate where coturn (user turnserver) can read it, then restart coturn.
+set -eu
+dir=/etc/coturn/tls
+install -d -o root -g turnserver -m 0750 "$dir"
+install -o root -g turnserver -m 0640 "$RENEWED_LINEAGE/fullchain.pem" ${VM_PATHS.tlsCert}
+install -o root -g turnserver -m 0640 "$RENEWED_LINEAGE/privkey.pem" ${VM_PATHS.tlsKey}
+systemctl try-restart coturn.service
+`;
+}
+
+function ssmAgentInstall(region: string, arch: DebianArch): string {
+    // Debian's AMIs ship no SSM agent; AWS publishes it per region (AWS Systems Manager docs,
+    // "Manually installing SSM Agent on Debian Server"). Failure only costs shell access, not TURN.
+    const url = `https://s3.${region}.amazonaws.com/amazon-ssm-${region}/latest/debian_${arch}/amazon-ssm-agent.deb`;
+    return `curl -fsSL --retry 5 -o /tmp/amazon-ssm-agent.deb ${url} && dpkg -i /tmp/amazon-ssm-agent.deb && rm -f /tmp/amazon-ssm-agent.deb || echo "turn-stack: SSM agent not installed" >&2`;
+}

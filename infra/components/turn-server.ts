@@ -1,0 +1,271 @@
+/**
+ * `turn:aws:TurnServer`: a hardened coturn relay on one EC2 instance.
+ *
+ * Children (all named `${name}-...`):
+ *  - a VPC with one public subnet, internet gateway and route;
+ *  - a security group with one described rule per listener, per client CIDR,
+ *    plus the UDP relay range, and explicit egress (network.ts);
+ *  - a network interface with a fixed private IP and an Elastic IP on it, so
+ *    both addresses are known before the instance exists and survive its
+ *    replacement (the Elastic IP is `protect`ed when `protectAddress`);
+ *  - the TURN shared secret (`@pulumi/random`), kept as a Pulumi secret and an
+ *    SSM Parameter Store SecureString that only this instance's role can read;
+ *  - an IAM role for SSM Session Manager (no SSH, no key pair);
+ *  - the instance: Debian 12 for the type's architecture, IMDSv2 only with hop
+ *    limit 1, encrypted gp3 root volume, user data from cloud-init.ts, replaced
+ *    (delete first, keeping the interface and address) when the user data changes;
+ *  - a CloudWatch alarm that recovers the instance on a failed system status
+ *    check, alongside EC2's simplified automatic recovery.
+ *
+ * Sources: AWS EC2 and Systems Manager user guides; Pulumi AWS provider v7 API docs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
+import type { TurnConfig } from "../config";
+import { renderCloudInit, VM_PATHS } from "../cloud-init";
+import { renderTurnserverConf } from "../turnserver-conf";
+import { buildIceServers, type RTCIceServer } from "../ice";
+import { ruleName, securityRules, serverPrivateIp } from "../network";
+
+/** AWS account that publishes the official Debian AMIs (Debian cloud team, wiki.debian.org/Cloud/AmazonEC2Image). */
+export const DEBIAN_AMI_OWNER = "136693071363";
+
+/** Arguments of {@link TurnServer}. */
+export interface TurnServerArgs {
+    /** Validated configuration (infra/config.ts). */
+    config: TurnConfig;
+    /** SSM parameter name for the shared secret, unique per account and region, e.g. `/turn-stack/turn/prod/static-auth-secret`. */
+    secretParameterName: string;
+    /** Tags for every taggable child. */
+    tags?: Record<string, string>;
+}
+
+/** A coturn TURN server on AWS. */
+export class TurnServer extends pulumi.ComponentResource {
+    /** The Elastic IP. */
+    readonly publicIp: pulumi.Output<string>;
+    /** The fixed private IP of the server's network interface. */
+    readonly privateIp: string;
+    /** The domain (with TLS) or the public IP: the host in ICE server URLs. */
+    readonly host: pulumi.Output<string>;
+    /** `RTCIceServer[]` with URLs only (mint credentials per client; see infra/credentials.ts). */
+    readonly iceServers: pulumi.Output<RTCIceServer[]>;
+    /** TURN REST API shared secret (`static-auth-secret`), a Pulumi secret. */
+    readonly sharedSecret: pulumi.Output<string>;
+    /** SSM parameter name holding the secret. */
+    readonly secretParameterName: string;
+    readonly instanceId: pulumi.Output<string>;
+
+    /**
+     * @param name logical name; children are `${name}-<role>`
+     * @param args validated config and the secret's parameter name
+     */
+    constructor(name: string, args: TurnServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("turn:aws:TurnServer", name, {}, opts);
+        const cfg = args.config;
+        const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
+        const parent = { parent: this };
+        const tls = cfg.domain !== undefined;
+
+        // Network
+        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: cfg.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: tags("vpc") }, parent);
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags("igw") }, parent);
+        const subnet = new aws.ec2.Subnet(
+            `${name}-subnet`,
+            { vpcId: vpc.id, cidrBlock: cfg.vpcCidr, availabilityZone: cfg.availabilityZone, mapPublicIpOnLaunch: false, tags: tags("subnet") },
+            parent,
+        );
+        const routes = new aws.ec2.RouteTable(
+            `${name}-routes`,
+            { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: tags("routes") },
+            parent,
+        );
+        new aws.ec2.RouteTableAssociation(`${name}-routes-assoc`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
+
+        const sg = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            { vpcId: vpc.id, description: "turn-stack TURN server: TURN listeners and UDP relay range", tags: tags("sg") },
+            parent,
+        );
+        for (const rule of securityRules({ clientCidrs: cfg.clientCidrs, relayMinPort: cfg.relayMinPort, relayMaxPort: cfg.relayMaxPort, tls })) {
+            const ruleArgs = {
+                securityGroupId: sg.id,
+                ipProtocol: rule.protocol,
+                fromPort: rule.fromPort,
+                toPort: rule.toPort,
+                cidrIpv4: rule.cidr,
+                description: rule.description,
+            };
+            if (rule.direction === "ingress") new aws.vpc.SecurityGroupIngressRule(`${name}-${ruleName(rule)}`, ruleArgs, parent);
+            else new aws.vpc.SecurityGroupEgressRule(`${name}-${ruleName(rule)}`, ruleArgs, parent);
+        }
+
+        this.privateIp = serverPrivateIp(cfg.vpcCidr);
+        const eni = new aws.ec2.NetworkInterface(
+            `${name}-eni`,
+            { subnetId: subnet.id, privateIps: [this.privateIp], securityGroups: [sg.id], description: "turn-stack TURN server", tags: tags("eni") },
+            parent,
+        );
+        const eip = new aws.ec2.Eip(
+            `${name}-eip`,
+            { domain: "vpc", networkInterface: eni.id, associateWithPrivateIp: this.privateIp, tags: tags("eip") },
+            { parent: this, protect: cfg.protectAddress, dependsOn: [igw] },
+        );
+        this.publicIp = eip.publicIp;
+
+        // Shared secret: a Pulumi secret in state, a SecureString in SSM for the VM.
+        const password = new random.RandomPassword(`${name}-secret`, { length: 48, special: false }, parent);
+        this.sharedSecret = pulumi.secret(password.result);
+        this.secretParameterName = args.secretParameterName;
+        const parameter = new aws.ssm.Parameter(
+            `${name}-secret-param`,
+            { name: args.secretParameterName, type: "SecureString", value: password.result, description: "turn-stack TURN REST API shared secret", tags: tags("secret") },
+            parent,
+        );
+
+        // Instance role: Session Manager and this one parameter, nothing else.
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: "turn-stack TURN server: SSM Session Manager, read its TURN secret",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+                tags: tags("role"),
+            },
+            parent,
+        );
+        const rolePolicy = new aws.iam.RolePolicy(
+            `${name}-role-policy`,
+            {
+                role: role.id,
+                policy: parameter.arn.apply((arn) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            { Sid: "ReadTurnSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: arn },
+                            {
+                                // The Session Manager actions of AmazonSSMManagedInstanceCore, without its ssm:GetParameter(s) on "*".
+                                Sid: "SessionManager",
+                                Effect: "Allow",
+                                Action: [
+                                    "ssm:UpdateInstanceInformation",
+                                    "ssmmessages:CreateControlChannel",
+                                    "ssmmessages:CreateDataChannel",
+                                    "ssmmessages:OpenControlChannel",
+                                    "ssmmessages:OpenDataChannel",
+                                    "ec2messages:AcknowledgeMessage",
+                                    "ec2messages:DeleteMessage",
+                                    "ec2messages:FailMessage",
+                                    "ec2messages:GetEndpoint",
+                                    "ec2messages:GetMessages",
+                                    "ec2messages:SendReply",
+                                ],
+                                Resource: "*",
+                            },
+                        ],
+                    }),
+                ),
+            },
+            parent,
+        );
+        const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags: tags("profile") }, parent);
+
+        // Debian 12 AMI: pinned by config, or looked up once and then ignored so a new release never replaces the server.
+        const ami =
+            cfg.amiId ??
+            aws.ec2.getAmiOutput(
+                {
+                    owners: [DEBIAN_AMI_OWNER],
+                    mostRecent: true,
+                    filters: [
+                        { name: "name", values: [`debian-12-${cfg.arch}-2*`] },
+                        { name: "architecture", values: [cfg.arch === "arm64" ? "arm64" : "x86_64"] },
+                        { name: "virtualization-type", values: ["hvm"] },
+                    ],
+                },
+                parent,
+            ).id;
+
+        const region = aws.getRegionOutput({}, parent).region;
+        const host = tls ? pulumi.output(cfg.domain!) : this.publicIp;
+        this.host = host;
+        const userData = pulumi.all([eip.publicIp, region]).apply(([publicIp, regionName]) =>
+            renderCloudInit({
+                turnserverConf: renderTurnserverConf({
+                    realm: cfg.realm,
+                    listeningIp: this.privateIp,
+                    relayIp: this.privateIp,
+                    externalIp: { public: publicIp, private: this.privateIp },
+                    tls: tls ? { certFile: VM_PATHS.tlsCert, keyFile: VM_PATHS.tlsKey } : undefined,
+                    relayMinPort: cfg.relayMinPort,
+                    relayMaxPort: cfg.relayMaxPort,
+                    userQuota: cfg.userQuota,
+                    totalQuota: cfg.totalQuota,
+                }),
+                region: regionName,
+                secretParameterName: args.secretParameterName,
+                arch: cfg.arch,
+                relayMinPort: cfg.relayMinPort,
+                relayMaxPort: cfg.relayMaxPort,
+                domain: cfg.domain,
+                acmeEmail: cfg.acmeEmail,
+            }),
+        );
+
+        const instance = new aws.ec2.Instance(
+            `${name}-instance`,
+            {
+                ami,
+                instanceType: cfg.instanceType,
+                iamInstanceProfile: profile.name,
+                primaryNetworkInterface: { networkInterfaceId: eni.id },
+                userData,
+                userDataReplaceOnChange: true,
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+                rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 8, deleteOnTermination: true },
+                maintenanceOptions: { autoRecovery: "default" },
+                tags: tags("instance"),
+            },
+            {
+                parent: this,
+                // The network interface (and so the Elastic IP) can attach to one instance at a time.
+                deleteBeforeReplace: true,
+                ignoreChanges: cfg.amiId ? [] : ["ami"],
+                dependsOn: [parameter, rolePolicy],
+            },
+        );
+        this.instanceId = instance.id;
+
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-recover`,
+            {
+                alarmDescription: "Recover the TURN server when EC2 reports a failed system status check",
+                namespace: "AWS/EC2",
+                metricName: "StatusCheckFailed_System",
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 2,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                dimensions: { InstanceId: instance.id },
+                alarmActions: [pulumi.interpolate`arn:aws:automate:${region}:ec2:recover`],
+                tags: tags("recover"),
+            },
+            parent,
+        );
+
+        this.iceServers = host.apply((h) => buildIceServers(h, tls));
+        this.registerOutputs({
+            publicIp: this.publicIp,
+            privateIp: this.privateIp,
+            host: this.host,
+            iceServers: this.iceServers,
+            sharedSecret: this.sharedSecret,
+            secretParameterName: this.secretParameterName,
+            instanceId: this.instanceId,
+        });
+    }
+}

@@ -1,0 +1,72 @@
+/**
+ * Pure network planning for the TURN server: its fixed private address and
+ * the security group rules, derived from the same listener list as
+ * turnserver.conf and the ICE servers.
+ */
+import ipaddr from "ipaddr.js";
+import { ACME_HTTP_PORT, listeners } from "./listeners";
+
+/** Offset of the server's private IP in the subnet (AWS reserves the first four and the last address). */
+export const PRIVATE_IP_OFFSET = 10;
+
+/**
+ * The server's private IPv4 address: the subnet's network address + 10, fixed at
+ * deploy time so turnserver.conf (listening-ip, relay-ip, external-ip) needs no
+ * discovery at boot.
+ * @param cidr the subnet, /16 to /28
+ */
+export function serverPrivateIp(cidr: string): string {
+    const bytes = ipaddr.IPv4.networkAddressFromCIDR(cidr).toByteArray();
+    const n = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) + PRIVATE_IP_OFFSET;
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+/** One security group rule. Ports inclusive; protocol as AWS names it. */
+export interface SecurityRule {
+    direction: "ingress" | "egress";
+    protocol: "udp" | "tcp";
+    fromPort: number;
+    toPort: number;
+    cidr: string;
+    description: string;
+}
+
+/** Inputs of {@link securityRules}. */
+export interface SecurityRuleOptions {
+    clientCidrs: string[];
+    relayMinPort: number;
+    relayMaxPort: number;
+    /** TLS listeners (and the ACME HTTP-01 port) exist only with a domain. */
+    tls: boolean;
+}
+
+/**
+ * Security group rules: per client CIDR one ingress rule per listener and one
+ * for the UDP relay range; with TLS, port 80 from anywhere for Let's Encrypt's
+ * HTTP-01 challenge; egress limited to UDP (relay to peers, any port) and
+ * TCP 80/443 (Debian packages, SSM, Let's Encrypt).
+ */
+export function securityRules(o: SecurityRuleOptions): SecurityRule[] {
+    const rules: SecurityRule[] = [];
+    for (const cidr of o.clientCidrs) {
+        for (const l of listeners(o.tls)) {
+            rules.push({ direction: "ingress", protocol: l.transport, fromPort: l.port, toPort: l.port, cidr, description: l.description });
+        }
+        rules.push({ direction: "ingress", protocol: "udp", fromPort: o.relayMinPort, toPort: o.relayMaxPort, cidr, description: "TURN relay range (UDP)" });
+    }
+    if (o.tls) {
+        rules.push({ direction: "ingress", protocol: "tcp", fromPort: ACME_HTTP_PORT, toPort: ACME_HTTP_PORT, cidr: "0.0.0.0/0", description: "Let's Encrypt HTTP-01 challenge" });
+    }
+    rules.push(
+        { direction: "egress", protocol: "udp", fromPort: 0, toPort: 65535, cidr: "0.0.0.0/0", description: "Relayed media to peers (UDP)" },
+        { direction: "egress", protocol: "tcp", fromPort: 80, toPort: 80, cidr: "0.0.0.0/0", description: "Debian packages (HTTP)" },
+        { direction: "egress", protocol: "tcp", fromPort: 443, toPort: 443, cidr: "0.0.0.0/0", description: "AWS APIs, Let's Encrypt, packages (HTTPS)" },
+    );
+    return rules;
+}
+
+/** A stable Pulumi resource-name suffix for a rule, e.g. `in-udp-3478-0-0-0-0-0`. */
+export function ruleName(r: SecurityRule): string {
+    const ports = r.fromPort === r.toPort ? `${r.fromPort}` : `${r.fromPort}-${r.toPort}`;
+    return `${r.direction === "ingress" ? "in" : "out"}-${r.protocol}-${ports}-${r.cidr.replace(/[./]/g, "-")}`;
+}

@@ -1,0 +1,128 @@
+/**
+ * The user data the program really declares (from a mocked program run), checked
+ * by Debian's cloud-init 22.4 `schema`, a strict YAML 1.1 parse, nftables' own
+ * parser and bash's syntax check.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseDocument } from "yaml";
+import { parseTurnConfig } from "../infra/config";
+import { renderTurnserverConf } from "../infra/turnserver-conf";
+import { VM_PATHS, COTURN_NOFILE } from "../infra/cloud-init";
+import { programJson, userDataOf } from "./helpers/program-json";
+import { MOCK_PUBLIC_IP } from "./helpers/mock-program";
+import { stackConfig } from "./helpers/stack-config";
+
+const stacks = { prod: programJson("prod"), dev: programJson("dev") };
+const dir = mkdtempSync(join(tmpdir(), "turn-stack-cloud-init-"));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(cmd: string, args: string[], input?: string) {
+    const r = spawnSync(cmd, args, { encoding: "utf8", input });
+    if (r.error) throw new Error(`${cmd} is required for this test (apt-get install it): ${r.error.message}`);
+    return r;
+}
+
+function doc(userData: string) {
+    const d = parseDocument(userData, { version: "1.1", uniqueKeys: true, strict: true });
+    assert.deepEqual(d.errors, [], "YAML 1.1 parse errors");
+    assert.deepEqual(d.warnings, []);
+    return d.toJS() as { packages: string[]; write_files: { path: string; owner: string; permissions: string; content: string }[]; runcmd: string[][] };
+}
+
+for (const [stack, { resources }] of Object.entries(stacks)) {
+    const userData = userDataOf(resources);
+
+    test(`${stack}: cloud-init schema (Debian's cloud-init 22.4) accepts the user data`, () => {
+        const file = join(dir, `${stack}.yaml`);
+        writeFileSync(file, userData);
+        const r = run("cloud-init", ["schema", "--config-file", file]);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /Valid cloud-config/);
+    });
+
+    test(`${stack}: strict YAML 1.1 parse, #cloud-config header, octal modes as strings, root-owned files only`, () => {
+        assert.ok(userData.startsWith("#cloud-config\n"));
+        const d = doc(userData);
+        for (const f of d.write_files) {
+            assert.match(f.permissions, /^0[0-7]{3}$/, f.path);
+            // Written in cloud-init's init stage, before packages: no package user exists yet.
+            assert.equal(f.owner, "root:root", f.path);
+        }
+        assert.ok(d.packages.includes("coturn") && d.packages.includes("nftables") && d.packages.includes("awscli"));
+    });
+
+    test(`${stack}: the secret is not in the user data; coturn's config is the rendered one`, () => {
+        assert.doesNotMatch(userData, /mock-shared-secret/);
+        assert.doesNotMatch(userData, /^\s*static-auth-secret=/m, "no secret line in the config");
+        const d = doc(userData);
+        const base = d.write_files.find((f) => f.path === VM_PATHS.confBase)!;
+        const cfg = parseTurnConfig(stackConfig(stack));
+        const expected = renderTurnserverConf({
+            ...cfg,
+            listeningIp: "10.73.0.10",
+            relayIp: "10.73.0.10",
+            externalIp: { public: MOCK_PUBLIC_IP, private: "10.73.0.10" },
+            tls: cfg.domain ? { certFile: VM_PATHS.tlsCert, keyFile: VM_PATHS.tlsKey } : undefined,
+        });
+        assert.equal(base.content, expected);
+        assert.equal(base.permissions, "0600");
+    });
+
+    test(`${stack}: runcmd loads the firewall and writes the config before starting coturn`, () => {
+        const d = doc(userData);
+        const idx = (needle: string) => d.runcmd.findIndex((c) => c.join(" ").includes(needle));
+        assert.ok(idx("turn-stack-firewall") >= 0);
+        assert.ok(idx("turn-stack-firewall") < idx(VM_PATHS.configureScript));
+        assert.ok(idx(VM_PATHS.configureScript) < idx("restart coturn"));
+        const dropIn = d.write_files.find((f) => f.path === VM_PATHS.dropIn)!.content;
+        assert.match(dropIn, new RegExp(`^ConditionPathExists=${VM_PATHS.conf}$`, "m"));
+        assert.match(dropIn, /^ExecStart=$/m);
+        assert.match(dropIn, new RegExp(`^ExecStart=/usr/bin/turnserver -c ${VM_PATHS.conf} `, "m"));
+        assert.match(dropIn, new RegExp(`^LimitNOFILE=${COTURN_NOFILE}$`, "m"));
+        assert.match(dropIn, /^Restart=always$/m);
+        assert.match(dropIn, /^Requires=turn-stack-firewall.service$/m);
+    });
+
+    test(`${stack}: shell scripts pass bash -n, the nftables ruleset passes nft -c`, () => {
+        const d = doc(userData);
+        for (const f of d.write_files.filter((x) => x.content.startsWith("#!/bin/"))) {
+            const r = run("bash", ["-n"], f.content);
+            assert.equal(r.status, 0, `${f.path}: ${r.stderr}`);
+        }
+        const nft = d.write_files.find((f) => f.path === VM_PATHS.nftables)!;
+        const file = join(dir, `${stack}.nft`);
+        writeFileSync(file, nft.content);
+        // nft -c resolves `meta skuid "turnserver"`: the coturn package creates that user.
+        const r = run("nft", ["-c", "-f", file]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(nft.content, /tcp dport 443 redirect to :5349/);
+        assert.match(nft.content, /169\.254\.0\.0\/16/);
+        assert.match(nft.content, /fc00::\/7/);
+    });
+}
+
+test("prod obtains a certificate for its domain; dev has no TLS at all", () => {
+    const prod = doc(userDataOf(stacks.prod.resources));
+    assert.ok(prod.packages.includes("certbot"));
+    const unit = prod.write_files.find((f) => f.path === VM_PATHS.certUnit)!;
+    assert.match(unit.content, /-d turn\.example\.com/);
+    assert.match(unit.content, /--deploy-hook \/etc\/letsencrypt\/renewal-hooks\/deploy\/turn-stack-coturn/);
+    const hook = prod.write_files.find((f) => f.path === VM_PATHS.certHook)!;
+    assert.match(hook.content, /-g turnserver -m 0640/);
+    const dev = doc(userDataOf(stacks.dev.resources));
+    assert.ok(!dev.packages.includes("certbot"));
+    assert.ok(!dev.write_files.some((f) => f.path === VM_PATHS.certUnit));
+    assert.match(dev.write_files.find((f) => f.path === VM_PATHS.confBase)!.content, /^no-tls$/m);
+});
+
+test("the schema check can fail: cloud-init rejects a broken document", () => {
+    const file = join(dir, "broken.yaml");
+    writeFileSync(file, "#cloud-config\npackages: coturn\nwrite_files:\n  - content: x\n");
+    const r = run("cloud-init", ["schema", "--config-file", file]);
+    assert.notEqual(r.status, 0);
+});

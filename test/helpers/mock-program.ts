@@ -1,0 +1,88 @@
+/**
+ * Run the real Pulumi program (infra/index.ts) under Pulumi's unit-test mocks
+ * (`pulumi.runtime.setMocks`), with a real stack's config, and record every
+ * resource it declares: type, name, inputs and the options tests care about.
+ *
+ * No Pulumi CLI, engine or cloud credentials are involved: the mocks stand in
+ * for the AWS provider and answer the two invokes the program makes
+ * (getAmi, getRegion) the way the AWS API documents them.
+ *
+ * One program run per process (Node caches the module); node's test runner
+ * gives each test file its own process.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { stackConfig } from "./stack-config";
+
+export interface MockedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    protect: boolean;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    parent?: string;
+}
+
+export const MOCK_PUBLIC_IP = "203.0.113.10";
+export const MOCK_AMI = "ami-0d1e2b3a4c5f60718";
+export const MOCK_REGION = "eu-west-1";
+
+/** Resolve an Output to its value (mocks resolve everything). */
+export function value<T>(o: pulumi.Output<T> | T): Promise<T> {
+    return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));
+}
+
+/**
+ * Run the program for `stack` (its Pulumi.<stack>.yaml, with `overrides` on top).
+ * @returns every declared resource and the program's exports
+ */
+export async function runProgram(stack: string, overrides: Record<string, string> = {}): Promise<{
+    resources: MockedResource[];
+    outputs: Record<string, any>;
+}> {
+    const resources: MockedResource[] = [];
+    const options = new Map<string, { protect: boolean; deleteBeforeReplace: boolean; ignoreChanges: string[]; parent?: string }>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const o = options.get(`${args.type}::${args.name}`);
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, ignoreChanges: [], ...o });
+                const state: Record<string, any> = { ...args.inputs };
+                if (args.type === "aws:ec2/eip:Eip") state.publicIp = MOCK_PUBLIC_IP;
+                if (args.type === "random:index/randomPassword:RandomPassword") state.result = "mock-shared-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+                if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:${MOCK_REGION}:123456789012:${args.name}`;
+                return { id: `${args.name}-id`, state };
+            },
+            call(args) {
+                if (args.token === "aws:ec2/getAmi:getAmi") return { id: MOCK_AMI, imageId: MOCK_AMI, architecture: "arm64" };
+                if (args.token === "aws:index/getRegion:getRegion") return { id: MOCK_REGION, name: MOCK_REGION, region: MOCK_REGION };
+                throw new Error(`unexpected invoke ${args.token}`);
+            },
+        },
+        "turn",
+        stack,
+        true,
+    );
+    pulumi.runtime.setAllConfig({ ...stackConfig(stack), ...overrides });
+    let outputs: Record<string, any> = {};
+    // runInPulumiStack creates the root stack resource, as the Pulumi CLI's
+    // language host does, so a stack transformation can see resource options.
+    await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+        options.set(`${args.type}::${args.name}`, {
+            protect: Boolean(args.opts.protect),
+            deleteBeforeReplace: Boolean(args.opts.deleteBeforeReplace),
+            ignoreChanges: args.opts.ignoreChanges ?? [],
+            parent: args.opts.parent ? (args.opts.parent as any).__name : undefined,
+        });
+        return undefined;
+    });
+    outputs = await import("../../infra/index");
+    });
+    // Wait until every resource registration has reached the mocks.
+    await pulumi.runtime.disconnect();
+    // Let every registration settle.
+    const settled: Record<string, any> = {};
+    for (const [k, v] of Object.entries(outputs)) settled[k] = await value(v as any);
+    return { resources, outputs: { ...outputs, __values: settled } };
+}

@@ -1,0 +1,22 @@
+/** Run test/helpers/dump-program.ts in a child process and parse its JSON. */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import type { MockedResource } from "./mock-program";
+import { ROOT } from "./stack-config";
+
+export function programJson(stack: string, overrides: Record<string, string> = {}): { resources: MockedResource[]; outputs: Record<string, any> } {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "test", "helpers", "dump-program.ts"), stack, JSON.stringify(overrides)], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0) throw new Error(`program run for ${stack} failed:\n${r.stderr}`);
+    return JSON.parse(r.stdout);
+}
+
+/** The user data the program gives the instance. */
+export function userDataOf(resources: MockedResource[]): string {
+    const instance = resources.find((r) => r.type === "aws:ec2/instance:Instance");
+    if (!instance) throw new Error("no instance declared");
+    return instance.inputs.userData;
+}
