@@ -11,6 +11,6 @@ runProgram(stack, overrides ? JSON.parse(overrides) : {})
         process.stdout.write(JSON.stringify({ resources, outputs: outputs.__values }));
     })
     .catch((e) => {
-        process.stderr.write(String(e?.stack ?? e));
+        process.stderr.write(`${String(e?.stack ?? e)}\nresources declared before the failure: ${JSON.stringify((e?.declared ?? []).map((r: { type: string }) => r.type).filter((t: string) => t !== "pulumi:pulumi:Stack"))}\n`);
         process.exit(1);
     });

@@ -50,7 +50,10 @@ export async function runProgram(stack: string, overrides: Record<string, string
                 const state: Record<string, any> = { ...args.inputs };
                 if (args.type === "aws:ec2/eip:Eip") state.publicIp = MOCK_PUBLIC_IP;
                 if (args.type === "random:index/randomPassword:RandomPassword") state.result = "mock-shared-secret-0123456789abcdefghijklmnopqrstuvwxyz";
-                if (args.type.startsWith("aws:")) state.arn = `arn:aws:mock:${MOCK_REGION}:123456789012:${args.name}`;
+                if (args.type.startsWith("aws:")) {
+                    state.arn = `arn:aws:mock:${MOCK_REGION}:123456789012:${args.name}`;
+                    state.name ??= args.name; // what autonaming would give, minus the random suffix
+                }
                 return { id: `${args.name}-id`, state };
             },
             call(args) {
@@ -77,7 +80,12 @@ export async function runProgram(stack: string, overrides: Record<string, string
         });
         return undefined;
     });
-    outputs = await import("../../infra/index");
+    try {
+        outputs = await import("../../infra/index");
+    } catch (e) {
+        // Let callers see what (if anything) was declared before the failure.
+        throw Object.assign(e as Error, { declared: resources });
+    }
     });
     // Wait until every resource registration has reached the mocks.
     await pulumi.runtime.disconnect();

@@ -1,0 +1,124 @@
+/**
+ * The real program on the real Pulumi.prod.yaml, under Pulumi's mocks
+ * (setMocks, then import infra/index.ts): the resource graph, key properties
+ * and that secrets stay secret. The mocks stand in for AWS; no CLI or account.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { runProgram, MOCK_AMI, MOCK_PUBLIC_IP, type MockedResource } from "./helpers/mock-program";
+
+let resources: MockedResource[];
+let outputs: Record<string, any>;
+before(async () => {
+    ({ resources, outputs } = await runProgram("prod"));
+});
+
+const byType = (t: string) => resources.filter((r) => r.type === t);
+const one = (t: string) => {
+    const all = byType(t);
+    assert.equal(all.length, 1, `exactly one ${t}`);
+    return all[0];
+};
+
+test("declares the component and its children, all named turn-* under it", () => {
+    one("turn:aws:TurnServer");
+    for (const t of [
+        "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/networkInterface:NetworkInterface", "aws:ec2/eip:Eip",
+        "aws:ec2/instance:Instance", "aws:ssm/parameter:Parameter", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/instanceProfile:InstanceProfile", "random:index/randomPassword:RandomPassword", "aws:cloudwatch/metricAlarm:MetricAlarm",
+    ]) {
+        const r = one(t);
+        assert.match(r.name, /^turn-/, t);
+        assert.equal(r.parent, "turn", `${t} is a child of the component`);
+    }
+});
+
+test("security group: one described ingress rule per TURN port and the relay range, from clientCidrs; explicit egress", () => {
+    const ingress = byType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
+    const has = (proto: string, from: number, to: number) =>
+        ingress.some((i) => i.ipProtocol === proto && i.fromPort === from && i.toPort === to && i.cidrIpv4 === "0.0.0.0/0" && i.description);
+    assert.ok(has("udp", 3478, 3478), "TURN/UDP 3478");
+    assert.ok(has("tcp", 3478, 3478), "TURN/TCP 3478");
+    assert.ok(has("tcp", 5349, 5349), "TURNS 5349");
+    assert.ok(has("tcp", 443, 443), "TURNS 443");
+    assert.ok(has("udp", 49152, 65535), "relay range");
+    assert.ok(has("tcp", 80, 80), "ACME HTTP-01 (prod has a domain)");
+    assert.equal(ingress.length, 6);
+    assert.ok(!ingress.some((i) => i.fromPort <= 22 && i.toPort >= 22), "no SSH");
+    const egress = byType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs);
+    assert.ok(egress.length > 0 && egress.every((e) => e.description));
+    assert.ok(!egress.some((e) => e.ipProtocol === "-1"), "no allow-all egress");
+});
+
+test("instance: Debian AMI, prod type, IMDSv2 with hop limit 1, encrypted root, no key pair, ENI, replace on user data change", () => {
+    const i = one("aws:ec2/instance:Instance");
+    assert.equal(i.inputs.ami, MOCK_AMI);
+    assert.equal(i.inputs.instanceType, "c7gn.large");
+    assert.deepEqual(
+        { tokens: i.inputs.metadataOptions.httpTokens, hop: i.inputs.metadataOptions.httpPutResponseHopLimit },
+        { tokens: "required", hop: 1 },
+    );
+    assert.equal(i.inputs.rootBlockDevice.encrypted, true);
+    assert.equal(i.inputs.keyName, undefined);
+    assert.equal(i.inputs.userDataReplaceOnChange, true);
+    assert.equal(i.inputs.primaryNetworkInterface.networkInterfaceId, "turn-eni-id");
+    assert.equal(i.inputs.iamInstanceProfile, "turn-profile");
+    assert.equal(i.inputs.maintenanceOptions.autoRecovery, "default");
+    assert.equal(i.deleteBeforeReplace, true, "the ENI (and its address) moves to the replacement");
+    assert.deepEqual(i.ignoreChanges, ["ami"], "a new Debian AMI release does not replace the server");
+});
+
+test("Elastic IP sits on the ENI with the fixed private IP and is protected in prod", () => {
+    const eni = one("aws:ec2/networkInterface:NetworkInterface");
+    assert.deepEqual(eni.inputs.privateIps, ["10.73.0.10"]);
+    const eip = one("aws:ec2/eip:Eip");
+    assert.equal(eip.inputs.domain, "vpc");
+    assert.equal(eip.inputs.networkInterface, "turn-eni-id");
+    assert.equal(eip.inputs.associateWithPrivateIp, "10.73.0.10");
+    assert.equal(eip.protect, true);
+});
+
+test("the instance role reads only its own parameter and has no ssm:GetParameter on *", () => {
+    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    const param = one("aws:ssm/parameter:Parameter");
+    assert.equal(param.inputs.type, "SecureString");
+    assert.equal(param.inputs.name, "/turn-stack/turn/prod/static-auth-secret");
+    for (const s of policy.Statement) {
+        const actions = [s.Action].flat();
+        if (actions.some((a: string) => a.startsWith("ssm:GetParameter"))) {
+            assert.notEqual(s.Resource, "*");
+            assert.match(s.Resource, /turn-secret-param/);
+        }
+    }
+    assert.ok(byType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length === 0, "no managed policy with GetParameter on *");
+});
+
+test("the shared secret is a Pulumi secret and appears in no resource input but the SSM parameter's value", async () => {
+    assert.equal(await pulumi.isSecret(outputs.sharedSecret), true);
+    assert.equal(await pulumi.isSecret(outputs.iceServers), false);
+    const secret = outputs.__values.sharedSecret as string;
+    for (const r of resources) {
+        if (r.type === "aws:ssm/parameter:Parameter" || r.type.startsWith("pulumi:")) continue;
+        assert.ok(!JSON.stringify(r.inputs).includes(secret), `${r.type} ${r.name} carries the secret`);
+    }
+});
+
+test("outputs: public IP, hostname, ICE servers without credentials (UDP first, TLS on 5349 and 443), realm, TTL", () => {
+    const v = outputs.__values;
+    assert.equal(v.publicIp, MOCK_PUBLIC_IP);
+    assert.equal(v.hostname, "turn.example.com");
+    assert.equal(v.realm, "turn.example.com");
+    assert.equal(v.credentialTtlSeconds, 3600);
+    assert.deepEqual(v.iceServers, [
+        {
+            urls: [
+                "turn:turn.example.com:3478?transport=udp",
+                "turn:turn.example.com:3478?transport=tcp",
+                "turns:turn.example.com:5349?transport=tcp",
+                "turns:turn.example.com:443?transport=tcp",
+            ],
+        },
+    ]);
+});

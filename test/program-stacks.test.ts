@@ -1,0 +1,53 @@
+/**
+ * The real program on Pulumi.dev.yaml and with bad config, each run in its own
+ * process under Pulumi's mocks (test/helpers/dump-program.ts); and determinism:
+ * two runs with the same config declare identical resources.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { programJson } from "./helpers/program-json";
+import { MOCK_PUBLIC_IP } from "./helpers/mock-program";
+
+test("dev: small Graviton, unprotected address, IP-only ICE servers, no TLS ports", () => {
+    const { resources, outputs } = programJson("dev");
+    const instance = resources.find((r) => r.type === "aws:ec2/instance:Instance")!;
+    assert.equal(instance.inputs.instanceType, "t4g.small");
+    assert.equal(resources.find((r) => r.type === "aws:ec2/eip:Eip")!.protect, false);
+    const ports = resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs.fromPort);
+    assert.deepEqual(ports.sort((a, b) => a - b), [3478, 3478, 49152]);
+    assert.deepEqual(outputs.iceServers, [{ urls: [`turn:${MOCK_PUBLIC_IP}:3478?transport=udp`, `turn:${MOCK_PUBLIC_IP}:3478?transport=tcp`] }]);
+    assert.equal(outputs.hostname, null);
+});
+
+test("clientCidrs restricts every ingress rule but ACME's", () => {
+    const { resources } = programJson("dev", { "turn:clientCidrs": '["198.51.100.0/24","203.0.113.0/24"]' });
+    const ingress = resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
+    assert.equal(ingress.length, 6);
+    assert.ok(ingress.every((i) => ["198.51.100.0/24", "203.0.113.0/24"].includes(i.cidrIpv4)));
+});
+
+test("a pinned AMI is used as is and tracked (no ignoreChanges)", () => {
+    const { resources } = programJson("dev", { "turn:amiId": "ami-0123456789abcdef0" });
+    const instance = resources.find((r) => r.type === "aws:ec2/instance:Instance")!;
+    assert.equal(instance.inputs.ami, "ami-0123456789abcdef0");
+    assert.deepEqual(instance.ignoreChanges, []);
+});
+
+test("bad config fails before any resource is declared, naming key, value and what is allowed", () => {
+    assert.throws(
+        () => programJson("prod", { "turn:relayMinPort": "80" }),
+        (e: Error) => {
+            assert.match(e.message, /turn:relayMinPort = 80: must be a port from 1024 to 65535/);
+            assert.match(e.message, /resources declared before the failure: \[\]/);
+            return true;
+        },
+    );
+});
+
+test("determinism: two runs of prod declare identical resources and inputs", () => {
+    const a = programJson("prod");
+    const b = programJson("prod");
+    assert.ok(a.resources.length > 20);
+    assert.deepEqual(a.resources, b.resources);
+    assert.deepEqual(a.outputs, b.outputs);
+});
