@@ -51,3 +51,7 @@ test("determinism: two runs of prod declare identical resources and inputs", () 
     assert.deepEqual(a.resources, b.resources);
     assert.deepEqual(a.outputs, b.outputs);
 });
+
+test("the program loads and type-checks through ts-node, as Pulumi's nodejs runtime loads it, with the same result", () => {
+    assert.deepEqual(programJson("prod", {}, "ts-node"), programJson("prod"));
+});

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { CONFIG_KEYS } from "../infra/config";
 import { ROOT, stackConfig } from "./helpers/stack-config";
 
-const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8"));
+const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as Record<string, any>;
 
 test("Pulumi.yaml validates against Pulumi's project schema (../shared/schemas)", () => {
     const schema = JSON.parse(readFileSync(join(ROOT, "..", "shared", "schemas", "pulumi-project.schema.json"), "utf8"));

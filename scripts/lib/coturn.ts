@@ -3,8 +3,8 @@
  * turnserver.conf, wait until it answers a real TURN allocation, and stop it
  * by PID. Used by `npm run local` and the real-coturn tests.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TurnClient } from "./turn-client";
@@ -18,11 +18,16 @@ export class CoturnMissingError extends Error {
     }
 }
 
-/** Path of `turnserver`, or throws {@link CoturnMissingError}. */
+/** Path of `turnserver` on PATH (Debian installs it in /usr/bin), or throws {@link CoturnMissingError}. */
 export function turnserverPath(): string {
-    for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/bin", "/usr/sbin"])) {
+    for (const dir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
         const p = join(dir, "turnserver");
-        if (spawnSync("test", ["-x", p]).status === 0) return p;
+        try {
+            accessSync(p, constants.X_OK);
+            return p;
+        } catch {
+            /* not here */
+        }
     }
     throw new CoturnMissingError();
 }

@@ -74,7 +74,7 @@ export async function runProgram(stack: string, overrides: Record<string, string
     pulumi.runtime.registerStackTransformation((args) => {
         options.set(`${args.type}::${args.name}`, {
             protect: Boolean(args.opts.protect),
-            deleteBeforeReplace: Boolean(args.opts.deleteBeforeReplace),
+            deleteBeforeReplace: Boolean((args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace),
             ignoreChanges: args.opts.ignoreChanges ?? [],
             parent: args.opts.parent ? (args.opts.parent as any).__name : undefined,
         });

@@ -4,8 +4,17 @@ import { join } from "node:path";
 import type { MockedResource } from "./mock-program";
 import { ROOT } from "./stack-config";
 
-export function programJson(stack: string, overrides: Record<string, string> = {}): { resources: MockedResource[]; outputs: Record<string, any> } {
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "test", "helpers", "dump-program.ts"), stack, JSON.stringify(overrides)], {
+/**
+ * @param loader how TypeScript is loaded: `tsx` (tests) or `ts-node`, which is
+ *   what Pulumi's nodejs language host uses for a `typescript: true` project
+ */
+export function programJson(
+    stack: string,
+    overrides: Record<string, string> = {},
+    loader: "tsx" | "ts-node" = "tsx",
+): { resources: MockedResource[]; outputs: Record<string, any> } {
+    const load = loader === "tsx" ? ["--import", "tsx"] : ["-r", "ts-node/register"];
+    const r = spawnSync(process.execPath, [...load, join(ROOT, "test", "helpers", "dump-program.ts"), stack, JSON.stringify(overrides)], {
         cwd: ROOT,
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,

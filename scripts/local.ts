@@ -1,0 +1,89 @@
+/**
+ * `npm run local`: run coturn on this machine with the turnserver.conf the
+ * stack renders (same renderer, same hardening), wait until it answers a real
+ * TURN allocation, print the ICE config with fresh TURN REST API credentials,
+ * and stop coturn cleanly on Ctrl-C.
+ *
+ * Usage: npm run local -- [--listen 127.0.0.1] [--relay 127.0.0.2] [--port 3478]
+ *                          [--stack dev] [--ttl <seconds>] [--user <id>]
+ *
+ * On loopback, clients and relay share the machine: local mode allows
+ * loopback peers and lets exactly the relay address through the deny-list
+ * (never done in the cloud config), and relays on an address other than the
+ * one clients use, so one side's traffic cannot skip the relay unnoticed.
+ */
+import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
+import { parseArgs } from "node:util";
+import { parseTurnConfig } from "../infra/config";
+import { renderTurnserverConf } from "../infra/turnserver-conf";
+import { mintTurnCredential } from "../infra/credentials";
+import { buildIceServers } from "../infra/ice";
+import { readStackConfig } from "./lib/stack-config";
+import { CoturnMissingError, startCoturn } from "./lib/coturn";
+
+const USAGE = "usage: npm run local -- [--listen <ip>] [--relay <ip>] [--port <port>] [--stack <name>] [--ttl <seconds>] [--user <id>]";
+
+async function main(): Promise<number> {
+    const { values } = parseArgs({
+        options: {
+            listen: { type: "string", default: "127.0.0.1" },
+            relay: { type: "string" },
+            port: { type: "string", default: "3478" },
+            stack: { type: "string", default: "dev" },
+            ttl: { type: "string" },
+            user: { type: "string", default: "local" },
+            help: { type: "boolean", short: "h", default: false },
+        },
+    });
+    if (values.help) {
+        console.log(USAGE);
+        return 0;
+    }
+    const listen = values.listen!;
+    if (isIP(listen) !== 4) throw new Error(`--listen ${listen}: must be an IPv4 address (the relay is IPv4-only)`);
+    const loopback = listen.startsWith("127.");
+    // On loopback, relay on the next address so relayed traffic is visibly relayed.
+    const relay = values.relay ?? (loopback ? listen.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 254) + 1}`) : listen);
+    if (isIP(relay) !== 4) throw new Error(`--relay ${relay}: must be an IPv4 address`);
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${values.port}: must be a port number`);
+
+    const config = parseTurnConfig(readStackConfig(values.stack!));
+    const ttlSeconds = values.ttl === undefined ? config.credentialTtlSeconds : Number(values.ttl);
+    const secret = randomBytes(32).toString("base64");
+    const conf = renderTurnserverConf({
+        ...config,
+        listeningIp: listen,
+        relayIp: relay,
+        listeningPort: port,
+        staticAuthSecret: secret,
+        log: "stdout",
+        allowLoopbackPeers: loopback,
+        allowedPeerIps: loopback ? [relay] : [],
+    });
+
+    console.error(`turn-stack local: starting coturn on ${listen}:${port} (relay ${relay}, ports ${config.relayMinPort}-${config.relayMaxPort}) ...`);
+    const coturn = await startCoturn({ conf, host: listen, port, secret });
+    console.error(`turn-stack local: coturn (pid ${coturn.pid}) answered a TURN allocation. Ctrl-C to stop.`);
+
+    const credential = mintTurnCredential(secret, { ttlSeconds, userId: values.user });
+    console.log(JSON.stringify({ iceServers: buildIceServers(listen, false, credential), expiresAt: credential.expiresAt }, null, 2));
+
+    return new Promise<number>((resolve) => {
+        const stop = (signal: string) => {
+            console.error(`turn-stack local: ${signal}, stopping coturn (pid ${coturn.pid})`);
+            void coturn.stop().then(() => resolve(0));
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+}
+
+main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+        console.error(e instanceof CoturnMissingError ? e.message : `turn-stack local: ${e instanceof Error ? e.message : String(e)}`);
+        process.exit(1);
+    },
+);
