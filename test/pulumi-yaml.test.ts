@@ -49,3 +49,16 @@ test("stack files use only declared turn:* keys, with values of the declared typ
         }
     }
 });
+
+test("state defaults to the local file backend (no Pulumi Cloud account)", () => {
+    assert.equal(project.backend.url, "file://~");
+});
+
+test("README documents every config key with its default", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+        const row = readme.split("\n").find((l) => l.startsWith(`| \`turn:${key}\` |`));
+        assert.ok(row, `README has no row for turn:${key}`);
+        assert.ok(row.includes(`\`${JSON.stringify(spec.default).replace(/^"(.+)"$/, "$1")}\``), `README row for turn:${key} shows default ${JSON.stringify(spec.default)}`);
+    }
+});
