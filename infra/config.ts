@@ -34,6 +34,9 @@ export const MAX_TTL_SECONDS = 172_800;
 
 /** Every `turn:*` key, with type, default and description. */
 export const CONFIG_KEYS = {
+    mode: { type: "string", default: "self-hosted", description: "self-hosted (own coturn VM), cloudflare (only a Cloudflare Realtime TURN key, no VM), or both (own relay first, Cloudflare as fallback)." },
+    cloudflareAccountId: { type: "string", default: "", description: "Cloudflare account id (32 hex characters); required in cloudflare and both modes, with a token in cloudflare:apiToken (secret) or CLOUDFLARE_API_TOKEN." },
+    cloudflareZoneId: { type: "string", default: "", description: "Cloudflare zone id of turn:domain. Set: a DNS-only A record for the domain pointing at the Elastic IP (self-hosted and both modes)." },
     realm: { type: "string", default: "", description: "TURN realm (RFC 8489 §14.9). Empty: the domain if set, else 'turn-stack'." },
     domain: { type: "string", default: "", description: "DNS name pointing at the Elastic IP. Enables TLS (Let's Encrypt at boot) and turns: URLs. Empty: IP only, no TLS." },
     acmeEmail: { type: "string", default: "", description: "Contact email for the Let's Encrypt account (only with a domain). Empty: register without email." },
@@ -52,8 +55,19 @@ export const CONFIG_KEYS = {
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
+/** Operating modes (turn:mode). */
+export const MODES = ["self-hosted", "cloudflare", "both"] as const;
+export type Mode = (typeof MODES)[number];
+
 /** Validated configuration. */
 export interface TurnConfig {
+    mode: Mode;
+    /** True when the stack runs its own coturn VM (self-hosted, both). */
+    selfHosted: boolean;
+    /** Cloudflare account id, set in cloudflare and both modes. */
+    cloudflareAccountId?: string;
+    /** Cloudflare zone id for the domain's A record. */
+    cloudflareZoneId?: string;
     realm: string;
     /** Undefined when no domain: no TLS listeners, no `turns:` URLs. */
     domain?: string;
@@ -99,13 +113,15 @@ export function isHostname(name: string): boolean {
  * Validate raw stack config and apply defaults.
  *
  * @param raw the stack's config as Pulumi hands it to a program: keys
- *   `turn:<key>` (other namespaces are ignored), every value a string, arrays
- *   and objects as JSON text.
+ *   `turn:<key>` (other namespaces are ignored but `cloudflare:apiToken`,
+ *   whose presence is checked), every value a string, arrays and objects as JSON text.
+ * @param env environment, for `CLOUDFLARE_API_TOKEN` (the Cloudflare
+ *   provider's other token source); default `process.env`
  * @returns the validated config
  * @throws ConfigError listing every problem (`turn:<key> = <value>: <what is allowed>`),
  *   including unknown `turn:*` keys, so nothing half-valid is ever deployed
  */
-export function parseTurnConfig(raw: Record<string, string>): TurnConfig {
+export function parseTurnConfig(raw: Record<string, string>, env: Record<string, string | undefined> = process.env): TurnConfig {
     const problems: string[] = [];
     const bad = (key: ConfigKey, value: unknown, allowed: string) =>
         problems.push(`${NAMESPACE}:${key} = ${JSON.stringify(value)}: ${allowed}`);
@@ -152,10 +168,36 @@ export function parseTurnConfig(raw: Record<string, string>): TurnConfig {
         return [];
     };
 
+    // mode and Cloudflare
+    const mode = str("mode") as Mode;
+    if (!MODES.includes(mode)) bad("mode", mode, `must be one of ${MODES.join(", ")}`);
+    const selfHosted = mode !== "cloudflare";
+    const cloudflareAccountId = str("cloudflareAccountId");
+    const cloudflareZoneId = str("cloudflareZoneId");
+    const hex32 = /^[0-9a-f]{32}$/;
+    if (mode === "cloudflare" || mode === "both") {
+        if (!hex32.test(cloudflareAccountId)) {
+            bad("cloudflareAccountId", cloudflareAccountId, `must be your Cloudflare account id (32 lowercase hex characters) in ${mode} mode`);
+        }
+        if (!raw["cloudflare:apiToken"] && !env.CLOUDFLARE_API_TOKEN) {
+            problems.push(
+                `cloudflare:apiToken is not set and CLOUDFLARE_API_TOKEN is empty: ${mode} mode needs a Cloudflare API token with Calls Write ` +
+                    `(pulumi config set --secret cloudflare:apiToken <token>)`,
+            );
+        }
+    } else if (cloudflareAccountId && !hex32.test(cloudflareAccountId)) {
+        bad("cloudflareAccountId", cloudflareAccountId, "must be 32 lowercase hex characters, or empty");
+    }
+
     // domain and realm
     const domain = str("domain").toLowerCase();
     if (domain && !isHostname(domain)) {
         bad("domain", domain, "must be a fully qualified DNS name such as turn.example.com (letters, digits, hyphens; no IP, no trailing dot), or empty");
+    }
+    if (cloudflareZoneId) {
+        if (!hex32.test(cloudflareZoneId)) bad("cloudflareZoneId", cloudflareZoneId, "must be a Cloudflare zone id (32 lowercase hex characters), or empty");
+        else if (!domain) bad("cloudflareZoneId", cloudflareZoneId, "needs turn:domain: the A record is for that name");
+        else if (!selfHosted) bad("cloudflareZoneId", cloudflareZoneId, "has nothing to point at in cloudflare mode (no Elastic IP); use self-hosted or both");
     }
     const realm = str("realm") || domain || "turn-stack";
     if (realm.length > 127 || !/^[\x21-\x7e]+$/.test(realm)) {
@@ -241,6 +283,10 @@ export function parseTurnConfig(raw: Record<string, string>): TurnConfig {
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
+        mode,
+        selfHosted,
+        cloudflareAccountId: cloudflareAccountId || undefined,
+        cloudflareZoneId: cloudflareZoneId || undefined,
         realm,
         domain: domain || undefined,
         acmeEmail: acmeEmail || undefined,

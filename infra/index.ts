@@ -1,33 +1,60 @@
 /**
  * turn-stack's Pulumi program: read and validate config, build the TURN
- * server, export its outputs. Everything else lives in components and pure
- * modules beside this file.
+ * server and/or the Cloudflare TURN key for the stack's mode, export outputs.
+ * Everything else lives in components and pure modules beside this file.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parseTurnConfig } from "./config";
 import { TurnServer } from "./components/turn-server";
+import { CloudflareDnsRecord, CloudflareTurnKey } from "./components/cloudflare";
+import { CLOUDFLARE_TURN_URLS } from "./cloudflare-api";
+import type { RTCIceServer } from "./ice";
 
 // Throws ConfigError, naming every bad key, before any resource is declared.
 const config = parseTurnConfig(pulumi.runtime.allConfig());
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
 
-const server = new TurnServer("turn", {
-    config,
-    secretParameterName: `/turn-stack/${project}/${stack}/static-auth-secret`,
-    tags: { "turn-stack:project": project, "turn-stack:stack": stack },
-});
+const server = config.selfHosted
+    ? new TurnServer("turn", {
+          config,
+          secretParameterName: `/turn-stack/${project}/${stack}/static-auth-secret`,
+          tags: { "turn-stack:project": project, "turn-stack:stack": stack },
+      })
+    : undefined;
 
-/** The Elastic IP clients reach. */
-export const publicIp = server.publicIp;
+const cloudflareKey =
+    config.mode === "self-hosted"
+        ? undefined
+        : new CloudflareTurnKey("cloudflare-turn", {
+              accountId: config.cloudflareAccountId!,
+              keyName: `${project}-${stack}`,
+              apiToken: new pulumi.Config("cloudflare").getSecret("apiToken"),
+          });
+
+if (server && config.cloudflareZoneId) {
+    new CloudflareDnsRecord("turn-dns", { zoneId: config.cloudflareZoneId, domain: config.domain!, address: server.publicIp });
+}
+
+/** `self-hosted`, `cloudflare` or `both`. */
+export const mode = config.mode;
+/** The Elastic IP clients reach (null in cloudflare mode). */
+export const publicIp = server?.publicIp ?? null;
 /** DNS name of the server, when `turn:domain` is set. */
-export const hostname = config.domain ?? null;
-/** `RTCIceServer[]` with URLs only; mint credentials per client with `npm run ice` or infra/credentials.ts. */
-export const iceServers = server.iceServers;
-export const realm = config.realm;
-/** Lifetime of minted TURN REST API credentials, seconds. */
+export const hostname = server && config.domain ? config.domain : null;
+/** The own server's TURN URLs (null in cloudflare mode). */
+export const turnServerUrls = server ? server.iceServers.apply((s) => s[0].urls) : null;
+/** `RTCIceServer[]` URLs for the mode, own relay first, no credentials: mint them per call (`npm run ice`). */
+export const iceServers: pulumi.Output<RTCIceServer[]> = pulumi
+    .output(server?.iceServers ?? [])
+    .apply((own) => [...own, ...(cloudflareKey ? [{ urls: [...CLOUDFLARE_TURN_URLS] }] : [])]);
+export const realm = config.selfHosted ? config.realm : null;
+/** Lifetime of minted credentials, seconds. */
 export const credentialTtlSeconds = config.credentialTtlSeconds;
 /** TURN REST API shared secret (secret output: `pulumi stack output sharedSecret --show-secrets`). */
-export const sharedSecret = server.sharedSecret;
-export const secretParameterName = server.secretParameterName;
-export const instanceId = server.instanceId;
+export const sharedSecret = server?.sharedSecret ?? null;
+export const secretParameterName = server?.secretParameterName ?? null;
+export const instanceId = server?.instanceId ?? null;
+/** Cloudflare TURN key id and its bearer token (secret). */
+export const cloudflareTurnKeyId = cloudflareKey?.keyId ?? null;
+export const cloudflareTurnKey = cloudflareKey?.key ?? null;

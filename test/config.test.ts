@@ -161,3 +161,42 @@ test("rejects quotas that cannot work", () => {
 test("rejects a non-boolean protectAddress", () => {
     rejects({ "turn:protectAddress": "yes" }, "protectAddress", "yes", /true or false/);
 });
+
+const ACCOUNT = "00112233445566778899aabbccddeeff";
+const ZONE = "ffeeddccbbaa99887766554433221100";
+
+test("mode: self-hosted by default; cloudflare and both accepted with account and token", () => {
+    assert.equal(parseTurnConfig({}, {}).mode, "self-hosted");
+    const cf = parseTurnConfig({ "turn:mode": "cloudflare", "turn:cloudflareAccountId": ACCOUNT, "cloudflare:apiToken": "t" }, {});
+    assert.equal(cf.selfHosted, false);
+    const both = parseTurnConfig({ "turn:mode": "both", "turn:cloudflareAccountId": ACCOUNT }, { CLOUDFLARE_API_TOKEN: "from-env" });
+    assert.equal(both.selfHosted, true);
+});
+
+test("rejects an unknown mode", () => {
+    rejects({ "turn:mode": "hybrid" }, "mode", "hybrid", /self-hosted, cloudflare, both/);
+});
+
+test("rejects cloudflare mode without an account id", () => {
+    assert.throws(() => parseTurnConfig({ "turn:mode": "cloudflare", "cloudflare:apiToken": "t" }, {}), /turn:cloudflareAccountId = "": must be your Cloudflare account id/);
+});
+
+test("rejects cloudflare mode without a token in config or environment", () => {
+    assert.throws(
+        () => parseTurnConfig({ "turn:mode": "both", "turn:cloudflareAccountId": ACCOUNT }, {}),
+        /cloudflare:apiToken is not set and CLOUDFLARE_API_TOKEN is empty/,
+    );
+});
+
+test("rejects a malformed Cloudflare account id", () => {
+    assert.throws(() => parseTurnConfig({ "turn:mode": "cloudflare", "turn:cloudflareAccountId": "my-account", "cloudflare:apiToken": "t" }, {}), /turn:cloudflareAccountId = "my-account"/);
+});
+
+test("rejects a zone id without a domain, in cloudflare mode, or malformed", () => {
+    assert.throws(() => parseTurnConfig({ "turn:cloudflareZoneId": ZONE }, {}), /turn:cloudflareZoneId = .*needs turn:domain/);
+    assert.throws(
+        () => parseTurnConfig({ "turn:mode": "cloudflare", "turn:cloudflareAccountId": ACCOUNT, "cloudflare:apiToken": "t", "turn:domain": "turn.example.com", "turn:cloudflareZoneId": ZONE }, {}),
+        /nothing to point at in cloudflare mode/,
+    );
+    assert.throws(() => parseTurnConfig({ "turn:domain": "turn.example.com", "turn:cloudflareZoneId": "zone" }, {}), /turn:cloudflareZoneId = "zone": must be a Cloudflare zone id/);
+});

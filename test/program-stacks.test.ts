@@ -55,3 +55,38 @@ test("determinism: two runs of prod declare identical resources and inputs", () 
 test("the program loads and type-checks through ts-node, as Pulumi's nodejs runtime loads it, with the same result", () => {
     assert.deepEqual(programJson("prod", {}, "ts-node"), programJson("prod"));
 });
+
+test("self-hosted mode declares no Cloudflare resource", () => {
+    const { resources, outputs } = programJson("prod");
+    assert.ok(!resources.some((r) => r.type.startsWith("cloudflare:") || r.type.startsWith("command:") || r.type.startsWith("turn:cloudflare")));
+    assert.equal(outputs.mode, "self-hosted");
+    assert.equal(outputs.cloudflareTurnKey, null);
+});
+
+test("both mode with a zone: own relay and Cloudflare key, own URLs first, and a DNS-only A record at the Elastic IP", () => {
+    const { resources, outputs } = programJson("prod", {
+        "turn:mode": "both",
+        "turn:cloudflareAccountId": "00112233445566778899aabbccddeeff",
+        "turn:cloudflareZoneId": "ffeeddccbbaa99887766554433221100",
+        "cloudflare:apiToken": "token",
+    });
+    assert.ok(resources.some((r) => r.type === "aws:ec2/instance:Instance"));
+    assert.ok(resources.some((r) => r.type === "command:local:Command"));
+    const records = resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord");
+    assert.equal(records.length, 1);
+    assert.deepEqual(
+        { ...records[0].inputs },
+        { zoneId: "ffeeddccbbaa99887766554433221100", name: "turn.example.com", type: "A", content: MOCK_PUBLIC_IP, proxied: false, ttl: 300, comment: "turn-stack TURN server (DNS only)" },
+    );
+    assert.equal(outputs.iceServers.length, 2);
+    assert.match(outputs.iceServers[0].urls[0], /^turn:turn\.example\.com:3478/);
+    assert.match(outputs.iceServers[1].urls[0], /cloudflare\.com/);
+    assert.ok(!JSON.stringify(outputs.iceServers).includes("credential"));
+});
+
+test("cloudflare mode without an account id or token fails before any resource", () => {
+    assert.throws(
+        () => programJson("dev", { "turn:mode": "cloudflare" }),
+        (e: Error) => /turn:cloudflareAccountId/.test(e.message) && /resources declared before the failure: \[\]/.test(e.message),
+    );
+});

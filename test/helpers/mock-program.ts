@@ -26,6 +26,8 @@ export interface MockedResource {
 export const MOCK_PUBLIC_IP = "203.0.113.10";
 export const MOCK_AMI = "ami-0d1e2b3a4c5f60718";
 export const MOCK_REGION = "eu-west-1";
+export const MOCK_CF_KEY_ID = "0123456789abcdef0123456789abcdef";
+export const MOCK_CF_KEY = "mock-cloudflare-bearer-token-fedcba9876543210";
 
 /** Resolve an Output to its value (mocks resolve everything). */
 export function value<T>(o: pulumi.Output<T> | T): Promise<T> {
@@ -50,6 +52,7 @@ export async function runProgram(stack: string, overrides: Record<string, string
                 const state: Record<string, any> = { ...args.inputs };
                 if (args.type === "aws:ec2/eip:Eip") state.publicIp = MOCK_PUBLIC_IP;
                 if (args.type === "random:index/randomPassword:RandomPassword") state.result = "mock-shared-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+                if (args.type === "command:local:Command") state.stdout = JSON.stringify({ keyId: MOCK_CF_KEY_ID, key: MOCK_CF_KEY });
                 if (args.type.startsWith("aws:")) {
                     state.arn = `arn:aws:mock:${MOCK_REGION}:123456789012:${args.name}`;
                     state.name ??= args.name; // what autonaming would give, minus the random suffix

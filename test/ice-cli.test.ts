@@ -1,0 +1,108 @@
+/**
+ * `npm run ice` end to end on stack outputs (--outputs, the JSON of
+ * `pulumi stack output --json --show-secrets`): self-hosted credentials minted
+ * locally, Cloudflare credentials from a local STAND-IN for Cloudflare's API
+ * (test/helpers/cloudflare-standin.ts), and both merged with the own relay first.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { turnRestPassword } from "../infra/credentials";
+import { FORMATS } from "../infra/formats";
+import { startCloudflareStandIn, type StandIn } from "./helpers/cloudflare-standin";
+import { runTs } from "./helpers/run";
+import { ROOT } from "./helpers/stack-config";
+
+const SCRIPT = join(ROOT, "scripts", "ice.ts");
+const dir = mkdtempSync(join(tmpdir(), "turn-stack-ice-"));
+let cf: StandIn;
+const KEY_ID = "0123456789abcdef0123456789abcdef";
+const KEY = "cloudflare-bearer";
+const OWN_URLS = ["turn:turn.example.com:3478?transport=udp", "turn:turn.example.com:3478?transport=tcp", "turns:turn.example.com:5349?transport=tcp", "turns:turn.example.com:443?transport=tcp"];
+const SECRET = "shared+secret/with=base64chars";
+
+before(async () => {
+    cf = await startCloudflareStandIn();
+    cf.keys.set(KEY_ID, KEY);
+});
+after(async () => {
+    await cf.close();
+    rmSync(dir, { recursive: true, force: true });
+});
+
+function outputsFile(mode: string): string {
+    const outputs: Record<string, unknown> = { mode, credentialTtlSeconds: 3600 };
+    if (mode !== "cloudflare") Object.assign(outputs, { turnServerUrls: OWN_URLS, sharedSecret: SECRET });
+    if (mode !== "self-hosted") Object.assign(outputs, { cloudflareTurnKeyId: KEY_ID, cloudflareTurnKey: KEY });
+    const p = join(dir, `${mode}.json`);
+    writeFileSync(p, JSON.stringify(outputs));
+    return p;
+}
+
+const ice = (args: string[]) => runTs(SCRIPT, args, { env: { ...process.env, CLOUDFLARE_RTC_API_URL: cf.rtcBase } });
+
+test("self-hosted: TURN REST API credential minted from the stack's secret, with --ttl and --user", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const r = await ice(["--outputs", outputsFile("self-hosted"), "--ttl", "600", "--user", "alice"]);
+    assert.equal(r.status, 0, r.stderr);
+    const [server] = JSON.parse(r.stdout);
+    assert.deepEqual(server.urls, OWN_URLS);
+    const [expiry, user] = server.username.split(":");
+    assert.equal(user, "alice");
+    assert.ok(Number(expiry) >= before + 600 && Number(expiry) <= before + 602);
+    assert.equal(server.credential, turnRestPassword(SECRET, server.username));
+});
+
+test("cloudflare: credentials from Cloudflare's API, port 53 dropped", async () => {
+    const r = await ice(["--outputs", outputsFile("cloudflare"), "--ttl", "900"]);
+    assert.equal(r.status, 0, r.stderr);
+    const servers = JSON.parse(r.stdout);
+    assert.ok(servers.every((s: { urls: string[] }) => s.urls.every((u) => u.includes("cloudflare.com") && !/:53\?|:53$/.test(u))));
+    assert.equal(JSON.parse(cf.requests.at(-1)!.body).ttl, 900);
+});
+
+test("both: one merged RTCIceServer[], own relay first, Cloudflare after", async () => {
+    const r = await ice(["--outputs", outputsFile("both")]);
+    assert.equal(r.status, 0, r.stderr);
+    const servers = JSON.parse(r.stdout);
+    assert.deepEqual(servers[0].urls, OWN_URLS);
+    assert.ok(servers.slice(1).length >= 2 && servers.slice(1).every((s: { urls: string[] }) => s.urls[0].includes("cloudflare.com")));
+});
+
+test("every format prints", async () => {
+    for (const format of FORMATS) {
+        const r = await ice(["--outputs", outputsFile("both"), "--format", format]);
+        assert.equal(r.status, 0, `${format}: ${r.stderr}`);
+        assert.ok(r.stdout.length > 0);
+    }
+    const neko = parseYaml((await ice(["--outputs", outputsFile("self-hosted"), "--format", "neko"])).stdout);
+    assert.deepEqual(neko.webrtc.iceservers.frontend[0].urls, OWN_URLS);
+});
+
+test("clear errors: hidden secrets, missing outputs, bad format, Cloudflare refusing", async () => {
+    const hidden = join(dir, "hidden.json");
+    writeFileSync(hidden, JSON.stringify({ mode: "self-hosted", turnServerUrls: OWN_URLS, sharedSecret: "[secret]" }));
+    let r = await ice(["--outputs", hidden]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /'sharedSecret' is hidden: export it with --show-secrets/);
+
+    const missing = join(dir, "missing.json");
+    writeFileSync(missing, JSON.stringify({ mode: "cloudflare" }));
+    r = await ice(["--outputs", missing]);
+    assert.match(r.stderr, /'cloudflareTurnKeyId' is missing/);
+
+    r = await ice(["--outputs", outputsFile("both"), "--format", "xml"]);
+    assert.match(r.stderr, /--format xml: one of json, neko/);
+
+    const wrongKey = join(dir, "wrong-key.json");
+    writeFileSync(wrongKey, JSON.stringify({ mode: "cloudflare", cloudflareTurnKeyId: KEY_ID, cloudflareTurnKey: "wrong" }));
+    r = await ice(["--outputs", wrongKey]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /HTTP 401/);
+
+    r = await ice([]);
+    assert.match(r.stderr, /--stack or --outputs is required/);
+});
