@@ -54,6 +54,14 @@ export interface StartOptions {
     secret: string;
     /** How long to wait for a working allocation, milliseconds (default 15000). */
     readyTimeoutMs?: number;
+    /** Command prefix to start coturn under, e.g. `["ip", "netns", "exec", "ns1"]` (it must exec, keeping the PID). */
+    prefix?: string[];
+    /**
+     * Readiness check replacing the default (a UDP allocation from this
+     * process), e.g. a probe run inside a network namespace. Must retry within
+     * its own bounds and throw when the server is not ready.
+     */
+    ready?: () => Promise<void>;
 }
 
 /**
@@ -67,9 +75,8 @@ export async function startCoturn(o: StartOptions): Promise<RunningCoturn> {
     const dir = mkdtempSync(join(tmpdir(), "turn-stack-coturn-"));
     const confPath = join(dir, "turnserver.conf");
     writeFileSync(confPath, o.conf, { mode: 0o600 });
-    const child: ChildProcess = spawn(bin, ["-c", confPath, "--pidfile", join(dir, "turnserver.pid")], {
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    const argv = [...(o.prefix ?? []), bin, "-c", confPath, "--pidfile", join(dir, "turnserver.pid")];
+    const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
     child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
@@ -88,6 +95,16 @@ export async function startCoturn(o: StartOptions): Promise<RunningCoturn> {
     };
     const running: RunningCoturn = { pid: child.pid!, dir, output: () => out, stop };
 
+    if (o.ready) {
+        try {
+            await o.ready();
+            if (exitedAlready) throw new Error("coturn exited");
+            return running;
+        } catch (e) {
+            await stop();
+            throw new Error(`coturn did not become ready (${String(e)}).\ncoturn output:\n${out}`);
+        }
+    }
     const deadline = Date.now() + (o.readyTimeoutMs ?? 15000);
     let lastError: unknown;
     while (Date.now() < deadline) {

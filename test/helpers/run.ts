@@ -1,9 +1,14 @@
 /** Run a TypeScript script in a child node (via tsx) without blocking this process's event loop (local stand-in servers keep answering). */
 import { spawn } from "node:child_process";
 
-export function runTs(script: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runTs(
+    script: string,
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; prefix?: string[] } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+        const argv = [...(opts.prefix ?? []), process.execPath, "--import", "tsx", script, ...args];
+        const child = spawn(argv[0], argv.slice(1), { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));

@@ -1,0 +1,180 @@
+/**
+ * Real browser, real relay: Debian's Chromium (driven by playwright-core) runs
+ * two RTCPeerConnections with iceTransportPolicy "relay" through Debian's
+ * coturn running the config rendered for the real Pulumi.prod.yaml, with
+ * credentials minted by infra/credentials.ts and ICE servers built by
+ * infra/ice.ts (the stack's host mapped to the test address).
+ *
+ * Test network, created here and removed afterwards: namespace "srv" (coturn,
+ * listening on 198.51.100.1, relaying from 192.0.2.1 on its loopback, with the
+ * rendered nftables ruleset loaded, whose 443→5349 redirect gives TURNS on
+ * 443) joined by a veth pair to namespace "cli" (Chromium, 198.51.100.2).
+ * Client and relay addresses differ, so no side can skip its relay.
+ * What differs from production, and only this: addresses, a test
+ * certificate for 198.51.100.1 from a test CA trusted in this Chromium
+ * profile only, logging to stdout, and `allowed-peer-ip=192.0.2.1` (the relay
+ * address, a documentation address the deny-list otherwise refuses).
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { parseTurnConfig } from "../infra/config";
+import { renderTurnserverConf, type TurnserverConfOptions } from "../infra/turnserver-conf";
+import { renderNftables } from "../infra/cloud-init";
+import { mintTurnCredential } from "../infra/credentials";
+import { buildIceServers, turnUrls } from "../infra/ice";
+import { CLOUDFLARE_TURN_URLS } from "../infra/cloudflare-api";
+import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
+import { createNetns, connect, type Netns } from "./helpers/netns";
+import { launchChromium, type TestBrowser } from "./helpers/browser";
+import { relayBetweenTwoPeers } from "./helpers/webrtc-page";
+import { makeTestPki, type TestPki } from "./helpers/tls-certs";
+import { runTs } from "./helpers/run";
+import { ROOT, stackConfig } from "./helpers/stack-config";
+
+const SERVER = "198.51.100.1";
+const CLIENT = "198.51.100.2";
+const RELAY = "192.0.2.1";
+const cfg = parseTurnConfig(stackConfig("prod"));
+const secret = randomBytes(32).toString("base64");
+const work = mkdtempSync(join(tmpdir(), "turn-stack-browser-"));
+let srv: Netns | undefined;
+let cli: Netns | undefined;
+let pki: TestPki;
+let browser: TestBrowser | undefined;
+let page: Page;
+const coturns: RunningCoturn[] = [];
+
+/** Start coturn in srv with the prod config; ready once a probe from cli allocates. */
+async function coturnInSrv(over: Partial<TurnserverConfOptions>, probeListener: string): Promise<RunningCoturn> {
+    const conf = renderTurnserverConf({
+        ...cfg,
+        listeningIp: SERVER,
+        relayIp: RELAY,
+        tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+        staticAuthSecret: secret,
+        log: "stdout",
+        allowedPeerIps: [RELAY],
+        ...over,
+    });
+    const c = await startCoturn({
+        conf,
+        host: SERVER,
+        port: 3478,
+        secret,
+        prefix: srv!.prefix,
+        ready: async () => {
+            const r = await runTs(join(ROOT, "scripts", "probe.ts"), ["--host", SERVER, "--listeners", probeListener, "--attempts", "40", "--interval-ms", "250", "--timeout-ms", "1000"], {
+                prefix: cli!.prefix,
+                env: { ...process.env, TURN_SHARED_SECRET: secret },
+            });
+            if (r.status !== 0) throw new Error(r.stderr);
+        },
+    });
+    coturns.push(c);
+    return c;
+}
+
+before(async () => {
+    srv = createNetns("ts-br-srv");
+    cli = createNetns("ts-br-cli");
+    connect(srv, `${SERVER}/24`, cli, `${CLIENT}/24`);
+    srv.run("ip", "addr", "add", `${RELAY}/32`, "dev", "lo");
+    srv.run("ip", "addr", "add", "192.0.2.2/32", "dev", "lo"); // relay address of the certificate-check instances
+    const nft = join(work, "turn-stack.nft");
+    writeFileSync(nft, renderNftables());
+    srv.run("nft", "-f", nft);
+    pki = makeTestPki(cfg.domain!, [SERVER]);
+    await coturnInSrv({}, "udp:3478");
+    browser = await launchChromium(cli, pki.caCert);
+    page = await browser.browser.newPage();
+});
+
+after(async () => {
+    await browser?.close();
+    for (const c of coturns) await c.stop();
+    srv?.remove();
+    cli?.remove();
+    pki?.cleanup();
+    rmSync(work, { recursive: true, force: true });
+});
+
+/** The stack's ICE servers with fresh credentials, host mapped to the test server. */
+function stackIceServers(ttlSeconds = cfg.credentialTtlSeconds, key = secret) {
+    const cred = mintTurnCredential(key, { ttlSeconds, userId: "browser" });
+    return buildIceServers(cfg.domain!, true, cred).map((s) => ({ ...s, urls: s.urls.map((u) => u.replace(cfg.domain!, SERVER)) }));
+}
+
+const expectedProtocol = (url: string) => (url.startsWith("turns:") ? "tls" : /transport=tcp/.test(url) ? "tcp" : "udp");
+
+for (const url of turnUrls(cfg.domain!, true)) {
+    test(`Chromium relays a data channel both ways through ${url} (relay→relay, relayProtocol ${expectedProtocol(url)})`, async () => {
+        const [server] = stackIceServers();
+        const only = server.urls.filter((u) => u === url.replace(cfg.domain!, SERVER));
+        assert.equal(only.length, 1);
+        const r = await relayBetweenTwoPeers(page, [{ ...server, urls: only }], 20_000);
+        assert.ok(r.ok, r.error);
+        assert.deepEqual(r.received, { atB: "ping from A", atA: "pong:ping from A" });
+        for (const side of [r.a!, r.b!]) {
+            assert.equal(side.localType, "relay");
+            assert.equal(side.remoteType, "relay");
+            assert.ok(side.localAddress.startsWith(`${RELAY}:`), `relayed from ${side.localAddress}`);
+            assert.ok(side.remoteAddress.startsWith(`${RELAY}:`));
+            assert.equal(side.relayProtocol, expectedProtocol(url));
+        }
+        assert.notEqual(r.a!.localAddress, r.b!.localAddress, "each side has its own allocation");
+    });
+}
+
+test("both mode: merged ICE servers (own relay first, Cloudflare after) connect through the own relay", async () => {
+    const own = stackIceServers()[0];
+    const merged = [{ ...own, urls: [own.urls[0]] }, { urls: [...CLOUDFLARE_TURN_URLS], username: "unused", credential: "unused" }];
+    const r = await relayBetweenTwoPeers(page, merged, 20_000);
+    assert.ok(r.ok, r.error);
+    assert.ok(r.a!.localAddress.startsWith(`${RELAY}:`) && r.b!.localAddress.startsWith(`${RELAY}:`));
+});
+
+test("an expired credential gets no relay candidates", async () => {
+    const cred = mintTurnCredential(secret, { ttlSeconds: 60, nowMs: Date.now() - 3600_000 });
+    const r = await relayBetweenTwoPeers(page, [{ urls: [`turn:${SERVER}:3478?transport=udp`], username: cred.username, credential: cred.credential }], 5_000);
+    assert.equal(r.ok, false);
+    assert.equal(r.relayCandidates, 0);
+});
+
+test("a credential minted from the wrong secret gets no relay candidates", async () => {
+    const servers = stackIceServers(600, "not-the-secret").map((s) => ({ ...s, urls: [s.urls[0]] }));
+    const r = await relayBetweenTwoPeers(page, servers, 5_000);
+    assert.equal(r.ok, false);
+    assert.equal(r.relayCandidates, 0);
+});
+
+test("TURNS fails with a certificate for the wrong host, and with one from an untrusted CA", async () => {
+    const cred = mintTurnCredential(secret, { ttlSeconds: 600 });
+    const testCa = join(work, "test-ca.pem");
+    const otherCa = join(work, "other-ca.pem");
+    writeFileSync(testCa, pki.caCert);
+    writeFileSync(otherCa, pki.otherCaCert);
+    for (const [label, cert, port, servername, ca] of [
+        ["wrong host", pki.issue("wrong-host", ["wrong.example.org", "203.0.113.99"]), 15349, "wrong.example.org", testCa],
+        ["untrusted CA", pki.issue("untrusted", [cfg.domain!, SERVER], "other"), 25349, SERVER, otherCa],
+    ] as const) {
+        const c = await coturnInSrv({ listeningPort: port - 1871, relayIp: "192.0.2.2", allowedPeerIps: ["192.0.2.2"], tls: { ...cert, port } }, `udp:${port - 1871}`);
+        try {
+            // Control: the TLS listener works for a client that trusts exactly this certificate's name and CA.
+            const control = await runTs(join(ROOT, "scripts", "probe.ts"), ["--host", SERVER, "--listeners", `tls:${port}`, "--servername", servername, "--ca", ca], {
+                prefix: cli!.prefix,
+                env: { ...process.env, TURN_SHARED_SECRET: secret },
+            });
+            assert.equal(control.status, 0, `${label} control: ${control.stderr}`);
+            const r = await relayBetweenTwoPeers(page, [{ urls: [`turns:${SERVER}:${port}?transport=tcp`], username: cred.username, credential: cred.credential }], 5_000);
+            assert.equal(r.ok, false, label);
+            assert.equal(r.relayCandidates, 0, label);
+        } finally {
+            await c.stop();
+        }
+    }
+});
