@@ -10,6 +10,11 @@
  * (127.0.1.3). The loopback deny range stays in force for every other 127.x.
  * The relay address differs from the client address, so a broken relay cannot
  * pass by a client skipping it.
+ *
+ * TURN_STACK_WEAKEN=deny-list (coturn started without its denied-peer-ip
+ * lines) or TURN_STACK_WEAKEN=secret (coturn started with another secret than
+ * the one credentials are minted from) makes the matching tests fail,
+ * showing they detect the weakness.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -35,19 +40,23 @@ let peer: dgram.Socket;
 let peerPort: number;
 const clients: TurnClient[] = [];
 
+const weaken = process.env.TURN_STACK_WEAKEN;
+
 before(async () => {
     pki = makeTestPki(cfg.domain!);
-    const conf = renderTurnserverConf({
+    const serverSecret = weaken === "secret" ? randomBytes(32).toString("base64") : secret;
+    let conf = renderTurnserverConf({
         ...cfg,
         listeningIp: LISTEN,
         relayIp: RELAY,
         tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
-        staticAuthSecret: secret,
+        staticAuthSecret: serverSecret,
         log: "stdout",
         allowLoopbackPeers: true,
         allowedPeerIps: [PEER],
     });
-    coturn = await startCoturn({ conf, host: LISTEN, port: 3478, secret });
+    if (weaken === "deny-list") conf = conf.split("\n").filter((l) => !l.startsWith("denied-peer-ip=")).join("\n");
+    coturn = await startCoturn({ conf, host: LISTEN, port: 3478, secret: serverSecret });
     // The permitted peer: echoes every datagram back to its sender with a prefix.
     peer = dgram.createSocket("udp4");
     await new Promise<void>((res) => peer.bind(0, PEER, () => res()));
@@ -148,12 +157,25 @@ test("every denied IPv4 range refuses CreatePermission at its first and last add
     }
 });
 
-test("denied peers are refused for ChannelBind too", async () => {
+test("every denied IPv4 range refuses ChannelBind at its first and last address", async () => {
     const { c } = await allocated("udp");
     let channel = 0x4100;
-    for (const addr of ["10.0.0.1", "169.254.169.254", "192.168.1.1", "100.64.0.1", "127.0.0.1"]) {
+    const v4 = COTURN_DENIED_RANGES.filter((r) => !r.cidr.includes(":"));
+    for (const addr of [...v4.flatMap((r) => coturnRange(r.cidr).split("-")), "169.254.169.254", "169.254.170.2"]) {
         await expectError(c.channelBind(channel++, { address: addr, port: 53 }), [403], `channel to ${addr}`);
     }
+});
+
+test("an unauthenticated Allocate is refused with 401 and a realm/nonce challenge", async () => {
+    const c = await connect();
+    const cred = mintTurnCredential(secret, { ttlSeconds: 60 });
+    await c.allocate(cred.username, cred.credential);
+    const challenge = c.received[0];
+    assert.equal(challenge.cls, 0x110, "first Allocate (no credentials) got an error response");
+    const code = challenge.attrs.find((a) => a.type === 0x0009)!.value;
+    assert.equal((code[2] & 7) * 100 + code[3], 401);
+    assert.ok(challenge.attrs.some((a) => a.type === 0x0014 && a.value.toString() === cfg.realm), "REALM is the configured realm");
+    assert.ok(challenge.attrs.some((a) => a.type === 0x0015), "NONCE present");
 });
 
 test("IPv6 peers, IPv4-mapped and metadata forms included, are refused (the relay is IPv4-only)", async () => {

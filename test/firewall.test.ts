@@ -1,0 +1,155 @@
+/**
+ * Defence in depth: the host firewall the user data installs (nftables,
+ * rendered by infra/cloud-init.ts) stops the coturn user from relaying to
+ * private and metadata addresses even when coturn's own deny-list is gone
+ * (as with deny-list bypasses such as CVE-2026-27624 in coturn < 4.9.0).
+ *
+ * Test network, created here and removed afterwards: namespace "srv" runs
+ * coturn as user turnserver (as on the VM) on 127.0.0.1, relaying from
+ * 10.200.0.1; a veth pair joins it to namespace "peer", which holds
+ * 10.200.0.2 and 169.254.169.254 (a stand-in metadata address) and counts
+ * what arrives. coturn's config is the rendered prod config with every
+ * denied-peer-ip line REMOVED on purpose; only addresses differ otherwise.
+ *
+ * TURN_STACK_WEAKEN=nftables skips loading the ruleset: then the firewall
+ * tests fail, showing they detect a missing firewall.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseTurnConfig } from "../infra/config";
+import { renderTurnserverConf } from "../infra/turnserver-conf";
+import { renderNftables } from "../infra/cloud-init";
+import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
+import { createNetns, connect, type Netns } from "./helpers/netns";
+import { runTs } from "./helpers/run";
+import { ROOT, stackConfig } from "./helpers/stack-config";
+
+const RELAY = "10.200.0.1";
+const PEER = "10.200.0.2";
+const METADATA = "169.254.169.254";
+const secret = randomBytes(32).toString("base64");
+const work = mkdtempSync(join(tmpdir(), "turn-stack-fw-"));
+const weakened = process.env.TURN_STACK_WEAKEN === "nftables";
+let srv: Netns | undefined;
+let peer: Netns | undefined;
+let coturn: RunningCoturn | undefined;
+const listeners: ChildProcess[] = [];
+
+before(async () => {
+    srv = createNetns("ts-fw-srv");
+    peer = createNetns("ts-fw-peer");
+    connect(srv, `${RELAY}/24`, peer, `${PEER}/24`);
+    const peerDev = peer.run("ip", "-o", "link", "show", "type", "veth").split(":")[1].trim().split("@")[0];
+    const srvDev = srv.run("ip", "-o", "link", "show", "type", "veth").split(":")[1].trim().split("@")[0];
+    peer.run("ip", "addr", "add", `${METADATA}/32`, "dev", peerDev);
+    srv.run("ip", "route", "add", `${METADATA}/32`, "dev", srvDev);
+    if (!weakened) {
+        const nft = join(work, "turn-stack.nft");
+        writeFileSync(nft, renderNftables());
+        srv.run("nft", "-f", nft);
+    }
+    const cfg = parseTurnConfig(stackConfig("prod"));
+    const conf = renderTurnserverConf({ ...cfg, listeningIp: "127.0.0.1", relayIp: RELAY, tls: undefined, staticAuthSecret: secret, log: "stdout" })
+        .split("\n")
+        .filter((l) => !l.startsWith("denied-peer-ip="))
+        .concat(["proc-user=turnserver", "proc-group=turnserver", ""])
+        .join("\n");
+    coturn = await startCoturn({
+        conf,
+        host: "127.0.0.1",
+        port: 3478,
+        secret,
+        prefix: srv.prefix,
+        ready: async () => {
+            const r = await runTs(join(ROOT, "scripts", "probe.ts"), ["--host", "127.0.0.1", "--listeners", "udp:3478", "--attempts", "40", "--interval-ms", "250", "--timeout-ms", "1000"], {
+                prefix: srv!.prefix,
+                env: { ...process.env, TURN_SHARED_SECRET: secret },
+            });
+            if (r.status !== 0) throw new Error(r.stderr);
+        },
+    });
+});
+
+after(async () => {
+    for (const l of listeners) if (l.exitCode === null) l.kill("SIGTERM");
+    await coturn?.stop();
+    srv?.remove();
+    peer?.remove();
+    rmSync(work, { recursive: true, force: true });
+});
+
+/** Start a UDP listener inside "peer"; resolves once it is bound. */
+async function listen(address: string, port: number): Promise<{ lines: string[] }> {
+    const child = spawn(peer!.prefix[0], [...peer!.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "udp-listen.ts"), address, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+    listeners.push(child);
+    const lines: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+        child.once("exit", () => reject(new Error("listener exited")));
+        let buf = "";
+        child.stdout!.on("data", (b: Buffer) => {
+            buf += b.toString();
+            const parts = buf.split("\n");
+            buf = parts.pop()!;
+            for (const p of parts) {
+                if (p === "listening") resolve();
+                else lines.push(p);
+            }
+        });
+    });
+    return { lines };
+}
+
+async function relayTo(address: string, port: number, count: number) {
+    const r = await runTs(join(ROOT, "test", "helpers", "relay-to-peer.ts"), ["127.0.0.1", "3478", address, String(port), String(count)], {
+        prefix: srv!.prefix,
+        env: { ...process.env, TURN_SHARED_SECRET: secret },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { relayed: string; permission: string; sent: number };
+}
+
+/** Poll `check` every 20 ms until it returns a value, for at most `ms`. */
+async function firstOf<T>(check: () => T | undefined, ms: number): Promise<T | "timeout"> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        const v = check();
+        if (v !== undefined) return v;
+        if (Date.now() > deadline) return "timeout";
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}
+
+/** Packets the firewall's IPv4 drop rule has counted so far. */
+function dropped(): number {
+    const out = srv!.run("nft", "list", "chain", "inet", "turn_stack", "output");
+    const m = /non_public_v4 counter packets (\d+)/.exec(out);
+    return m ? Number(m[1]) : 0;
+}
+
+for (const [label, address] of [["a private address", PEER], ["the metadata address", METADATA]] as const) {
+    test(`with coturn's deny-list removed, nftables alone stops relay to ${label} (${address})`, async () => {
+        const { lines } = await listen(address, 9999);
+        const before = weakened ? 0 : dropped();
+        const r = await relayTo(address, 9999, 5);
+        assert.equal(r.permission, "ok", "the deny-list is really gone: coturn grants the permission");
+        assert.equal(r.sent, 5);
+        // Wait for whichever comes first: the drop rule counting a packet, or a packet reaching the peer.
+        const outcome = await firstOf(() => (lines.length > 0 ? "delivered" : !weakened && dropped() > before ? "dropped" : undefined), 5000);
+        assert.deepEqual(lines, [], `relayed data reached ${address}`);
+        assert.equal(outcome, "dropped", "the firewall dropped the relayed packets");
+    });
+}
+
+test("control: without the coturn user's rule (a root-owned socket), the same path delivers, so the setup can relay", async () => {
+    // The ruleset only matches the turnserver user; root in the same namespace reaches the peer.
+    const { lines } = await listen(PEER, 9998);
+    const send = spawn(srv!.prefix[0], [...srv!.prefix.slice(1), process.execPath, "-e", `const s=require("dgram").createSocket("udp4");s.send("direct",9998,"${PEER}",()=>s.close())`], { stdio: "ignore" });
+    await new Promise((r) => send.once("exit", r));
+    assert.equal(await firstOf(() => (lines.length > 0 ? "delivered" : undefined), 5000), "delivered");
+    assert.match(lines[0], /direct$/);
+});
