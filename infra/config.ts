@@ -51,6 +51,8 @@ export const CONFIG_KEYS = {
     userQuota: { type: "integer", default: 10, description: "Concurrent allocations per TURN username (coturn user-quota)." },
     totalQuota: { type: "integer", default: 2000, description: "Concurrent allocations on the server (coturn total-quota); at most the relay range size." },
     protectAddress: { type: "boolean", default: false, description: "Protect the Elastic IP from deletion (pulumi protect)." },
+    readinessCheck: { type: "boolean", default: true, description: "pulumi up waits until the new server answers a real TURN allocation on every listener (off for runners that cannot reach it)." },
+    expiresAt: { type: "string", default: "", description: "Test stacks only: ISO 8601 time after which the sweep destroys the stack (set by npm run stack:test)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -87,6 +89,9 @@ export interface TurnConfig {
     userQuota: number;
     totalQuota: number;
     protectAddress: boolean;
+    readinessCheck: boolean;
+    /** Test stacks: when the sweep may destroy the stack. */
+    expiresAt?: Date;
 }
 
 /** Thrown by {@link parseTurnConfig}; `problems` holds one line per bad key. */
@@ -280,6 +285,12 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         bad("totalQuota", totalQuota, `must not exceed the relay range size (${relayPorts} ports from ${relayMinPort} to ${relayMaxPort})`);
     }
     const protectAddress = bool("protectAddress");
+    const readinessCheck = bool("readinessCheck");
+    const expiresRaw = str("expiresAt");
+    const expiresAt = expiresRaw ? new Date(expiresRaw) : undefined;
+    if (expiresRaw && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(expiresRaw) || Number.isNaN(expiresAt!.getTime()))) {
+        bad("expiresAt", expiresRaw, "must be an ISO 8601 time with zone, e.g. 2026-12-01T12:00:00Z, or empty");
+    }
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
@@ -303,6 +314,8 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         userQuota,
         totalQuota,
         protectAddress,
+        readinessCheck,
+        expiresAt,
     };
 }
 

@@ -55,3 +55,13 @@ export function listeners(tls: boolean): Listener[] {
 
 /** Ports coturn binds itself; the relay range must not overlap them. */
 export const COTURN_LISTENING_PORTS: readonly number[] = [TURN_PORT, TURNS_PORT];
+
+/**
+ * The readiness probe's listener list for a server, e.g.
+ * `udp:3478,tcp:3478,tls:5349,tls:443` (scripts/probe.ts syntax).
+ */
+export function probeListenerSpec(tls: boolean): string {
+    return listeners(tls)
+        .map((l) => `${l.scheme === "turns" ? "tls" : l.transport}:${l.port}`)
+        .join(",");
+}

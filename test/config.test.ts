@@ -200,3 +200,14 @@ test("rejects a zone id without a domain, in cloudflare mode, or malformed", () 
     );
     assert.throws(() => parseTurnConfig({ "turn:domain": "turn.example.com", "turn:cloudflareZoneId": "zone" }, {}), /turn:cloudflareZoneId = "zone": must be a Cloudflare zone id/);
 });
+
+test("readinessCheck defaults on; expiresAt takes an ISO 8601 time", () => {
+    assert.equal(parseTurnConfig({}, {}).readinessCheck, true);
+    assert.equal(parseTurnConfig({ "turn:readinessCheck": "false" }, {}).readinessCheck, false);
+    assert.equal(parseTurnConfig({ "turn:expiresAt": "2026-12-01T12:00:00Z" }, {}).expiresAt?.toISOString(), "2026-12-01T12:00:00.000Z");
+});
+
+test("rejects an expiresAt that is not an ISO 8601 time with zone", () => {
+    rejects({ "turn:expiresAt": "tomorrow" }, "expiresAt", "tomorrow", /ISO 8601/);
+    rejects({ "turn:expiresAt": "2026-12-01 12:00" }, "expiresAt", "2026-12-01 12:00", /ISO 8601/);
+});

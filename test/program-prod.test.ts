@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgram, MOCK_AMI, MOCK_PUBLIC_IP, type MockedResource } from "./helpers/mock-program";
 
+/** Pulumi's marker for a secret value in serialized inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 let resources: MockedResource[];
 let outputs: Record<string, any>;
 before(async () => {
@@ -101,6 +103,12 @@ test("the shared secret is a Pulumi secret and appears in no resource input but 
     const secret = outputs.__values.sharedSecret as string;
     for (const r of resources) {
         if (r.type === "aws:ssm/parameter:Parameter" || r.type.startsWith("pulumi:")) continue;
+        if (r.name === "turn-ready") {
+            // The readiness probe mints credentials from the secret: it gets it as a secret environment.
+            assert.equal(r.inputs.environment[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+            assert.ok(!JSON.stringify(r.inputs.create).includes(secret), "not on the command line");
+            continue;
+        }
         assert.ok(!JSON.stringify(r.inputs).includes(secret), `${r.type} ${r.name} carries the secret`);
     }
 });
@@ -121,4 +129,16 @@ test("outputs: public IP, hostname, ICE servers without credentials (UDP first, 
             ],
         },
     ]);
+});
+
+test("readiness gate: probes every listener on the Elastic IP after the instance, reruns on replacement", () => {
+    const gate = resources.find((r) => r.type === "command:local:Command" && r.name === "turn-ready");
+    assert.ok(gate, "a readiness command");
+    assert.equal(gate.parent, "turn");
+    assert.equal(
+        gate.inputs.create,
+        `npx --no-install tsx scripts/probe.ts --host ${MOCK_PUBLIC_IP} --listeners udp:3478,tcp:3478,tls:5349,tls:443 --servername turn.example.com --attempts 90 --interval-ms 10000 --timeout-ms 5000`,
+    );
+    assert.deepEqual(gate.inputs.triggers, ["turn-instance-id"]);
+    assert.equal(gate.inputs.environment.value.TURN_SHARED_SECRET, outputs.__values.sharedSecret);
 });

@@ -58,7 +58,8 @@ test("the program loads and type-checks through ts-node, as Pulumi's nodejs runt
 
 test("self-hosted mode declares no Cloudflare resource", () => {
     const { resources, outputs } = programJson("prod");
-    assert.ok(!resources.some((r) => r.type.startsWith("cloudflare:") || r.type.startsWith("command:") || r.type.startsWith("turn:cloudflare")));
+    assert.ok(!resources.some((r) => r.type.startsWith("cloudflare:") || r.type.startsWith("turn:cloudflare")));
+    assert.deepEqual(resources.filter((r) => r.type.startsWith("command:")).map((r) => r.name), ["turn-ready"], "only the readiness gate");
     assert.equal(outputs.mode, "self-hosted");
     assert.equal(outputs.cloudflareTurnKey, null);
 });
@@ -89,4 +90,9 @@ test("cloudflare mode without an account id or token fails before any resource",
         () => programJson("dev", { "turn:mode": "cloudflare" }),
         (e: Error) => /turn:cloudflareAccountId/.test(e.message) && /resources declared before the failure: \[\]/.test(e.message),
     );
+});
+
+test("readinessCheck false: no readiness gate", () => {
+    const { resources } = programJson("dev", { "turn:readinessCheck": "false" });
+    assert.ok(!resources.some((r) => r.type === "command:local:Command"));
 });

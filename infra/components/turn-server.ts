@@ -15,21 +15,34 @@
  *    limit 1, encrypted gp3 root volume, user data from cloud-init.ts, replaced
  *    (delete first, keeping the interface and address) when the user data changes;
  *  - a CloudWatch alarm that recovers the instance on a failed system status
- *    check, alongside EC2's simplified automatic recovery.
+ *    check, alongside EC2's simplified automatic recovery;
+ *  - with `readinessCheck`, a readiness gate: `@pulumi/command` runs
+ *    scripts/probe.ts on the machine running Pulumi, so `pulumi up` ends only
+ *    when the server answers a real TURN allocation on its Elastic IP on every
+ *    listener (bounded retries; the failure names what did not answer). It
+ *    reruns whenever the instance is replaced.
  *
  * Sources: AWS EC2 and Systems Manager user guides; Pulumi AWS provider v7 API docs.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
+import * as command from "@pulumi/command";
 import type { TurnConfig } from "../config";
 import { renderCloudInit, VM_PATHS } from "../cloud-init";
 import { renderTurnserverConf } from "../turnserver-conf";
 import { buildIceServers, type RTCIceServer } from "../ice";
 import { ruleName, securityRules, serverPrivateIp } from "../network";
+import { probeListenerSpec } from "../listeners";
 
 /** AWS account that publishes the official Debian AMIs (Debian cloud team, wiki.debian.org/Cloud/AmazonEC2Image). */
 export const DEBIAN_AMI_OWNER = "136693071363";
+
+/** The readiness probe's script, relative to the project root (where Pulumi runs the program). */
+export const PROBE_SCRIPT = "scripts/probe.ts";
+/** Readiness gate bounds: attempts per listener and pause between them (about 15 minutes in all: boot, packages, certificate). */
+export const READINESS_ATTEMPTS = 90;
+export const READINESS_INTERVAL_MS = 10_000;
 
 /** Arguments of {@link TurnServer}. */
 export interface TurnServerArgs {
@@ -256,6 +269,21 @@ export class TurnServer extends pulumi.ComponentResource {
             },
             parent,
         );
+
+        if (cfg.readinessCheck) {
+            const tlsArgs = tls ? ` --servername ${cfg.domain}` : "";
+            new command.local.Command(
+                `${name}-ready`,
+                {
+                    create: pulumi.interpolate`npx --no-install tsx ${PROBE_SCRIPT} --host ${eip.publicIp} --listeners ${probeListenerSpec(tls)}${tlsArgs} --attempts ${READINESS_ATTEMPTS} --interval-ms ${READINESS_INTERVAL_MS} --timeout-ms 5000`,
+                    environment: { TURN_SHARED_SECRET: this.sharedSecret },
+                    // Rerun when the instance is replaced.
+                    triggers: [instance.id],
+                    logging: "stderr",
+                },
+                { parent: this, dependsOn: [instance] },
+            );
+        }
 
         this.iceServers = host.apply((h) => buildIceServers(h, tls));
         this.registerOutputs({
