@@ -33,8 +33,8 @@ import { createNetns, connect, type Netns } from "./helpers/netns";
 import { launchChromium, type TestBrowser } from "./helpers/browser";
 import { relayBetweenTwoPeers } from "./helpers/webrtc-page";
 import { makeTestPki, type TestPki } from "./helpers/tls-certs";
-import { runTs } from "./helpers/run";
-import { ROOT, stackConfig } from "./helpers/stack-config";
+import { runProbe } from "./helpers/run";
+import { stackConfig } from "./helpers/stack-config";
 
 const SERVER = "198.51.100.1";
 const CLIENT = "198.51.100.2";
@@ -67,13 +67,7 @@ async function coturnInSrv(over: Partial<TurnserverConfOptions>, probeListener: 
         port: 3478,
         secret,
         prefix: srv!.prefix,
-        ready: async () => {
-            const r = await runTs(join(ROOT, "scripts", "probe.ts"), ["--host", SERVER, "--listeners", probeListener, "--attempts", "40", "--interval-ms", "250", "--timeout-ms", "1000"], {
-                prefix: cli!.prefix,
-                env: { ...process.env, TURN_SHARED_SECRET: secret },
-            });
-            if (r.status !== 0) throw new Error(r.stderr);
-        },
+        ready: async () => void (await runProbe(cli!.prefix, ["--host", SERVER, "--listeners", probeListener], secret, "ready")),
     });
     coturns.push(c);
     return c;
@@ -165,10 +159,7 @@ test("TURNS fails with a certificate for the wrong host, and with one from an un
         const c = await coturnInSrv({ listeningPort: port - 1871, relayIp: "192.0.2.2", allowedPeerIps: ["192.0.2.2"], tls: { ...cert, port } }, `udp:${port - 1871}`);
         try {
             // Control: the TLS listener works for a client that trusts exactly this certificate's name and CA.
-            const control = await runTs(join(ROOT, "scripts", "probe.ts"), ["--host", SERVER, "--listeners", `tls:${port}`, "--servername", servername, "--ca", ca], {
-                prefix: cli!.prefix,
-                env: { ...process.env, TURN_SHARED_SECRET: secret },
-            });
+            const control = await runProbe(cli!.prefix, ["--host", SERVER, "--listeners", `tls:${port}`, "--servername", servername, "--ca", ca], secret);
             assert.equal(control.status, 0, `${label} control: ${control.stderr}`);
             const r = await relayBetweenTwoPeers(page, [{ urls: [`turns:${SERVER}:${port}?transport=tcp`], username: cred.username, credential: cred.credential }], 5_000);
             assert.equal(r.ok, false, label);

@@ -26,7 +26,7 @@ import { renderTurnserverConf } from "../infra/turnserver-conf";
 import { renderNftables } from "../infra/cloud-init";
 import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
 import { createNetns, connect, type Netns } from "./helpers/netns";
-import { runTs } from "./helpers/run";
+import { runProbe, runTs } from "./helpers/run";
 import { ROOT, stackConfig } from "./helpers/stack-config";
 
 const RELAY = "10.200.0.1";
@@ -65,13 +65,7 @@ before(async () => {
         port: 3478,
         secret,
         prefix: srv.prefix,
-        ready: async () => {
-            const r = await runTs(join(ROOT, "scripts", "probe.ts"), ["--host", "127.0.0.1", "--listeners", "udp:3478", "--attempts", "40", "--interval-ms", "250", "--timeout-ms", "1000"], {
-                prefix: srv!.prefix,
-                env: { ...process.env, TURN_SHARED_SECRET: secret },
-            });
-            if (r.status !== 0) throw new Error(r.stderr);
-        },
+        ready: async () => void (await runProbe(srv!.prefix, ["--host", "127.0.0.1", "--listeners", "udp:3478"], secret, "ready")),
     });
 });
 

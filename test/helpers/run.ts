@@ -1,5 +1,7 @@
 /** Run a TypeScript script in a child node (via tsx) without blocking this process's event loop (local stand-in servers keep answering). */
 import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { ROOT } from "./stack-config";
 
 export function runTs(
     script: string,
@@ -17,4 +19,16 @@ export function runTs(
         child.on("close", (status) => resolve({ status, stdout, stderr }));
         child.stdin.end(opts.input ?? "");
     });
+}
+
+/**
+ * Run scripts/probe.ts under a command prefix (e.g. inside a test namespace)
+ * with the secret in its environment. `ready` mode retries for about 10 s and
+ * throws with the probe's output when the server never answers.
+ */
+export async function runProbe(prefix: string[], args: string[], secret: string, mode: "ready" | "once" = "once") {
+    const retry = mode === "ready" ? ["--attempts", "40", "--interval-ms", "250", "--timeout-ms", "1000"] : [];
+    const r = await runTs(join(ROOT, "scripts", "probe.ts"), [...args, ...retry], { prefix, env: { ...process.env, TURN_SHARED_SECRET: secret } });
+    if (mode === "ready" && r.status !== 0) throw new Error(r.stderr);
+    return r;
 }
