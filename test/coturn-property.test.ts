@@ -58,7 +58,9 @@ test("property: every valid config renders a turnserver.conf coturn accepts and 
                 for (const transport of transports) {
                     const c = await TurnClient.connect({ host: "127.0.3.1", port: transport === "tls" ? 5349 : 3478, transport, servername: cfg.domain, ca: pki.caCert });
                     try {
-                        const cred = mintTurnCredential(secret, { ttlSeconds: cfg.credentialTtlSeconds });
+                        // One username per transport: with user-quota=1, coturn may not yet have released the previous
+                        // allocation's quota slot when the next one arrives (that race is not what this property tests).
+                        const cred = mintTurnCredential(secret, { ttlSeconds: cfg.credentialTtlSeconds, userId: `property-${transport}` });
                         const a = await c.allocate(cred.username, cred.credential);
                         assert.ok(a.relayed.port >= cfg.relayMinPort && a.relayed.port <= cfg.relayMaxPort);
                     } finally {
