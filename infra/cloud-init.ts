@@ -21,7 +21,7 @@
  * turnserver.conf from the stack (network interface and Elastic IP).
  */
 import { stringify } from "yaml";
-import { DENIED_PEER_RANGES } from "./peer-ranges";
+import { DENIED_IPV4, DENIED_IPV6 } from "./peer-ranges";
 import { TURNS_HTTPS_PORT, TURNS_PORT } from "./listeners";
 import type { DebianArch } from "./instance-types";
 
@@ -185,8 +185,8 @@ mv -f "$tmp" ${VM_PATHS.conf}
  * CVE-2026-27624 in coturn < 4.9.0).
  */
 export function renderNftables(): string {
-    const v4 = DENIED_PEER_RANGES.filter((r) => !r.cidr.includes(":")).map((r) => r.cidr);
-    const v6 = DENIED_PEER_RANGES.filter((r) => r.cidr.includes(":")).map((r) => r.cidr);
+    const v4 = DENIED_IPV4.map((r) => r.cidr);
+    const v6 = DENIED_IPV6.map((r) => r.cidr);
     return `#!/usr/sbin/nft -f
 # turn-stack host firewall (rendered by infra/cloud-init.ts).
 table inet turn_stack
@@ -200,7 +200,7 @@ table inet turn_stack {
 \tset non_public_v6 {
 \t\ttype ipv6_addr
 \t\tflags interval
-\t\telements = { ::/128, ${v6.join(", ")} }
+\t\telements = { ${v6.join(", ")} }
 \t}
 \tchain prerouting {
 \t\ttype nat hook prerouting priority dstnat; policy accept;
