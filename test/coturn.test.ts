@@ -23,7 +23,7 @@ import dgram from "node:dgram";
 import { parseTurnConfig } from "../infra/config";
 import { renderTurnserverConf } from "../infra/turnserver-conf";
 import { mintTurnCredential, turnRestPassword } from "../infra/credentials";
-import { COTURN_DENIED_RANGES, coturnRange } from "../infra/peer-ranges";
+import { DENIED_IPV4, coturnRange } from "../infra/peer-ranges";
 import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
 import { TurnClient, TurnError, Transport, softwareOf, type ConnectOptions } from "../scripts/lib/turn-client";
 import { makeTestPki, type TestPki } from "./helpers/tls-certs";
@@ -149,7 +149,7 @@ test("TCP relay (RFC 6062) is refused", async () => {
 
 test("every denied IPv4 range refuses CreatePermission at its first and last address", async () => {
     const { c } = await allocated("udp");
-    const v4 = COTURN_DENIED_RANGES.filter((r) => !r.cidr.includes(":"));
+    const v4 = DENIED_IPV4;
     assert.ok(v4.length >= 14);
     const addresses = v4.flatMap((r) => coturnRange(r.cidr).split("-"));
     for (const addr of [...addresses, "169.254.169.254", "169.254.170.2", "127.0.0.1", LISTEN, RELAY, "10.73.0.10"]) {
@@ -160,7 +160,7 @@ test("every denied IPv4 range refuses CreatePermission at its first and last add
 test("every denied IPv4 range refuses ChannelBind at its first and last address", async () => {
     const { c } = await allocated("udp");
     let channel = 0x4100;
-    const v4 = COTURN_DENIED_RANGES.filter((r) => !r.cidr.includes(":"));
+    const v4 = DENIED_IPV4;
     for (const addr of [...v4.flatMap((r) => coturnRange(r.cidr).split("-")), "169.254.169.254", "169.254.170.2"]) {
         await expectError(c.channelBind(channel++, { address: addr, port: 53 }), [403], `channel to ${addr}`);
     }
