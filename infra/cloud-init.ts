@@ -22,7 +22,7 @@
  */
 import { stringify } from "yaml";
 import { DENIED_IPV4, DENIED_IPV6 } from "./peer-ranges";
-import { TURNS_HTTPS_PORT, TURNS_PORT } from "./listeners";
+import { COTURN_LISTENING_PORTS, TURNS_HTTPS_PORT, TURNS_PORT } from "./listeners";
 import type { DebianArch } from "./instance-types";
 
 /** Where things live on the VM. */
@@ -182,7 +182,12 @@ mv -f "$tmp" ${VM_PATHS.conf}
  * The host firewall (nftables): TLS on 443 is redirected to coturn's 5349, and
  * whatever coturn decides, packets from the coturn user to non-public
  * addresses are dropped (defence in depth for deny-list bypasses such as
- * CVE-2026-27624 in coturn < 4.9.0).
+ * CVE-2026-27624 in coturn < 4.9.0), except answers sent from its listening
+ * ports (3478, 5349): those go to clients, and a client may sit in a private
+ * network (the VPC, a peered network). Relayed data never leaves from a
+ * listening port: it leaves from the relay port range. systemd starts coturn
+ * as its user, so its listening sockets belong to that user too (found by
+ * test/boot.test.ts, whose client is in the VPC's private range).
  */
 export function renderNftables(): string {
     const v4 = DENIED_IPV4.map((r) => r.cidr);
@@ -208,6 +213,7 @@ table inet turn_stack {
 \t}
 \tchain output {
 \t\ttype filter hook output priority filter; policy accept;
+\t\tmeta skuid "turnserver" meta l4proto { tcp, udp } th sport { ${COTURN_LISTENING_PORTS.join(", ")} } accept comment "answers from the TURN listeners, also to clients in private networks"
 \t\tmeta skuid "turnserver" ip daddr @non_public_v4 counter drop comment "relay to non-public IPv4"
 \t\tmeta skuid "turnserver" ip6 daddr @non_public_v6 counter drop comment "relay to non-public IPv6"
 \t}
