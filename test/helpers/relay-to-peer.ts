@@ -2,14 +2,16 @@
  * Run inside a test namespace: allocate on a TURN server, try to install a
  * permission for a peer and send it datagrams through the relay. Prints JSON
  * `{ relayed, permission: "ok" | "<error>", sent }`. Secret from TURN_SHARED_SECRET.
- * Usage: relay-to-peer.ts <server ip> <server port> <peer ip> <peer port> <count>
+ * Usage: relay-to-peer.ts <server ip> <server port> <peer ip> <peer port> <count> [udp|tcp]
+ * (the last argument is the client-to-server transport; the relay is UDP either way).
  */
 import { mintTurnCredential } from "../../infra/credentials";
 import { TurnClient } from "../../scripts/lib/turn-client";
 
 async function main() {
-    const [host, port, peer, peerPort, count] = process.argv.slice(2);
-    const c = await TurnClient.connect({ host, port: Number(port), transport: "udp" });
+    const [host, port, peer, peerPort, count, transport = "udp"] = process.argv.slice(2);
+    if (transport !== "udp" && transport !== "tcp") throw new Error(`transport ${transport}: udp or tcp`);
+    const c = await TurnClient.connect({ host, port: Number(port), transport });
     try {
         const cred = mintTurnCredential(process.env.TURN_SHARED_SECRET!, { ttlSeconds: 300 });
         const a = await c.allocate(cred.username, cred.credential);

@@ -1,0 +1,233 @@
+/**
+ * Boot test: the prod stack's user data, byte for byte as the program declares
+ * it, booted by cloud-init 22.4 in a Debian 12 system container
+ * (systemd-nspawn), then checked from inside and from a client over the
+ * network. See test/helpers/boot/vm.ts for the network and for what is stood
+ * in for: the NoCloud datasource instead of EC2's, a local apt repository,
+ * and local stand-ins for EC2 instance metadata (IMDSv2), SSM GetParameter
+ * and S3 (all AWS, unreachable here). Let's Encrypt is not reachable either:
+ * the TLS check installs a test-CA certificate by running the user data's own
+ * certbot deploy hook, the way certbot calls it after issuing.
+ *
+ * Cold (no cache) it builds the Debian base with debootstrap (about 70-90 s);
+ * cached, a run takes about a minute. On failure each check prints the
+ * relevant part of cloud-init.log, cloud-init-output.log and coturn's journal.
+ *
+ * TURN_STACK_BOOT_BREAK=<way> boots a deliberately broken user data instead
+ * (see test/helpers/boot/break.ts): the test must then fail, naming the cause.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parse } from "yaml";
+import { COTURN_NOFILE, VM_PATHS } from "../infra/cloud-init";
+import { programJson, userDataOf } from "./helpers/program-json";
+import { runProbe, runTs } from "./helpers/run";
+import { ROOT } from "./helpers/stack-config";
+import { bootUserData, EDGE_IP, PUBLIC_PEER, VM_IP, type BootedVm } from "./helpers/boot/vm";
+import { BREAKS, breakUserData } from "./helpers/boot/break";
+
+const program = programJson("prod");
+const declared = userDataOf(program.resources);
+const parameter = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter")!;
+/** The stack's shared secret: the value the program stores in SSM (a secret Output in the mock). */
+const secret: string = parameter.inputs.value?.value ?? parameter.inputs.value;
+const configureScript: string = (parse(declared, { version: "1.1" }) as { write_files: { path: string; content: string }[] }).write_files.find((f) => f.path === VM_PATHS.configureScript)!.content;
+const region = /^region=(\S+)$/m.exec(configureScript)?.[1] ?? "";
+const domain = "turn.example.com";
+const breakWay = process.env.TURN_STACK_BOOT_BREAK;
+const userData = breakWay ? breakUserData(declared, breakWay) : declared;
+const PEER_PORT = 40_000;
+
+let vm: BootedVm | undefined;
+const children: ChildProcess[] = [];
+
+before(
+    async () => {
+        assert.ok(region, "no region= line in the user data's configure script");
+        if (breakWay) console.log(`boot test: TURN_STACK_BOOT_BREAK=${breakWay}: ${BREAKS[breakWay as keyof typeof BREAKS]}`);
+        vm = await bootUserData({ userData, region, parameterName: parameter.inputs.name, parameterValue: secret, log: (l) => console.log(`boot test: ${l}`) });
+        console.log(`boot test: timings (s) ${JSON.stringify(vm.timings)}`);
+    },
+    { timeout: 20 * 60_000 },
+);
+
+after(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    await vm?.teardown();
+});
+
+/** A check on the booted VM; on failure the error carries cloud-init's and coturn's logs. */
+function check(name: string, fn: (vm: BootedVm) => Promise<void> | void) {
+    test(name, { timeout: 120_000 }, async () => {
+        assert.ok(vm, "the VM did not boot");
+        try {
+            await fn(vm);
+        } catch (e) {
+            if (e instanceof Error) e.message += `\n\n${vm.diagnostics()}`;
+            throw e;
+        }
+    });
+}
+
+const sh = (vm: BootedVm, script: string) => vm.container.check("sh", "-c", script).trim();
+
+check("cloud-init finished: status done, no errors, no warnings", (vm) => {
+    const result = JSON.parse(sh(vm, "cat /run/cloud-init/result.json")).v1;
+    assert.deepEqual(result.errors, [], `cloud-init reported errors: ${result.errors.join("; ")}`);
+    assert.equal(vm.finalState, "active", "cloud-final.service failed");
+    const status = vm.container.exec("cloud-init", "status", "--long");
+    assert.match(status.stdout, /^status: done$/m, `cloud-init status:\n${status.stdout}${status.stderr}`);
+    const log = readFileSync(join(vm.work, "root/var/log/cloud-init.log"), "utf8");
+    const warnings = log.split("\n").filter((l) => /\[(WARNING|ERROR|CRITICAL)\]/.test(l));
+    assert.deepEqual(warnings, [], "cloud-init logged warnings or errors");
+});
+
+check("no failed systemd units", (vm) => {
+    const failed = vm.container.exec("systemctl", "--failed", "--no-legend", "--plain").stdout.trim();
+    assert.equal(failed, "", `failed units:\n${failed}`);
+});
+
+check("the user data's files are in place, and the write order held: package users existed when needed", (vm) => {
+    // cloud-init wrote these in its init stage, before any package; all root-owned.
+    for (const path of [VM_PATHS.confBase, VM_PATHS.dropIn, VM_PATHS.configureScript, VM_PATHS.nftables, VM_PATHS.nftablesUnit, VM_PATHS.sysctl]) {
+        const [owner] = sh(vm, `stat -c '%U:%G %a' ${path}`).split(" ");
+        assert.equal(owner, "root:root", path);
+    }
+    assert.equal(sh(vm, `stat -c '%a' ${VM_PATHS.confBase}`), "600", "the secret-free base config is root-only");
+    assert.match(sh(vm, "getent passwd turnserver"), /^turnserver:/, "the coturn package created its user");
+});
+
+check("coturn is enabled and active, runs as user turnserver without capabilities", (vm) => {
+    assert.equal(vm.container.exec("systemctl", "is-enabled", "coturn.service").stdout.trim(), "enabled");
+    assert.equal(vm.container.exec("systemctl", "is-active", "coturn.service").stdout.trim(), "active", "coturn is not running");
+    const pid = sh(vm, "systemctl show -P MainPID coturn.service");
+    assert.notEqual(pid, "0");
+    const status = sh(vm, `cat /proc/${pid}/status`);
+    const uid = /^Uid:\s+(\d+)/m.exec(status)![1];
+    assert.equal(uid, sh(vm, "id -u turnserver"), "coturn does not run as user turnserver");
+    assert.match(status, /^CapEff:\s+0+$/m, "coturn holds capabilities");
+    assert.equal(sh(vm, `readlink /proc/${pid}/exe`), "/usr/bin/turnserver");
+    assert.match(sh(vm, `tr '\\0' ' ' < /proc/${pid}/cmdline`), new RegExp(`-c ${VM_PATHS.conf} `));
+});
+
+check("coturn reads the rendered config (root:turnserver 0640) with the stack's secret from SSM", (vm) => {
+    const mode = sh(vm, `stat -c '%U:%G %a' ${VM_PATHS.conf}`);
+    assert.equal(mode, "root:turnserver 640", `${VM_PATHS.conf} is ${mode}: coturn (user turnserver) must be able to read it, nobody else`);
+    const conf = sh(vm, `cat ${VM_PATHS.conf}`) + "\n";
+    const base = sh(vm, `cat ${VM_PATHS.confBase}`) + "\n";
+    assert.equal(conf, `${base}static-auth-secret=${secret}\n`, "the config is the rendered base plus the secret from SSM");
+    const journal = sh(vm, "journalctl --no-pager -o cat -u coturn.service");
+    assert.doesNotMatch(journal, /Cannot find config file/, "coturn could not read its config and ran on built-in defaults (no authentication)");
+    assert.match(journal, new RegExp(`Default realm: ${domain.replace(/\./g, "\\.")}`), "coturn's journal does not show the rendered realm (does it log to the journal, and read its config?)");
+    assert.match(journal, new RegExp(`Relay address to use: ${VM_IP.replace(/\./g, "\\.")}`));
+});
+
+check("the secret came from SSM, signed with the instance profile credentials from IMDSv2", (vm) => {
+    const imds = vm.requests.filter((r) => r.service === "imds");
+    assert.ok(imds.some((r) => r.method === "PUT" && r.path === "/latest/api/token" && r.status === 200), "no IMDSv2 token was requested");
+    assert.ok(imds.some((r) => r.path.startsWith("/latest/meta-data/iam/security-credentials/") && r.status === 200), "no credentials were read");
+    const ssm = vm.requests.filter((r) => r.service === "ssm");
+    assert.deepEqual(
+        ssm.map(({ target, name, withDecryption, signature, status }) => ({ target, name, withDecryption, signature, status })),
+        [{ target: "AmazonSSM.GetParameter", name: parameter.inputs.name, withDecryption: true, signature: "valid", status: 200 }],
+    );
+});
+
+check(`coturn's open-files limit is the drop-in's LimitNOFILE (${COTURN_NOFILE})`, (vm) => {
+    const limits = sh(vm, "systemctl show -P LimitNOFILE coturn.service") + " " + sh(vm, "systemctl show -P LimitNOFILESoft coturn.service");
+    assert.equal(limits, `${COTURN_NOFILE} ${COTURN_NOFILE}`, `systemd applies LimitNOFILE (hard soft) ${limits} to coturn, not the drop-in's ${COTURN_NOFILE}: is it in [Service]?`);
+    // The kernel caps a container at its host's hard limit; on the VM that ceiling is fs.nr_open.
+    const ceiling = Number(/^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${vm.container.initPid}/limits`, "utf8"))![1]);
+    const pid = sh(vm, "systemctl show -P MainPID coturn.service");
+    const m = /^Max open files\s+(\d+)\s+(\d+)/m.exec(sh(vm, `cat /proc/${pid}/limits`))!;
+    const expected = Math.min(COTURN_NOFILE, ceiling);
+    assert.deepEqual([Number(m[1]), Number(m[2])], [expected, expected], `coturn's open-files limit (soft, hard); this host caps it at ${ceiling}`);
+    if (ceiling < COTURN_NOFILE) console.log(`boot test: this host's hard open-files limit is ${ceiling}, so the container's coturn gets ${expected}; on the VM it gets ${COTURN_NOFILE}`);
+});
+
+check("logs go where the config says (syslog, into the persistent journal, which journald rotates); coturn writes no log files", (vm) => {
+    const logLines = sh(vm, `grep -E '^(syslog|log-file|no-stdout-log|simple-log)' ${VM_PATHS.conf} || true`).replace(/\n/g, ", ");
+    const journal = sh(vm, "journalctl --no-pager -o cat -u coturn.service");
+    assert.match(journal, /Relay address to use/, `coturn's startup lines are not in the journal; its log settings: ${logLines}`);
+    assert.equal(logLines, "syslog, no-stdout-log", "coturn must log to syslog only");
+    assert.match(sh(vm, "journalctl --no-pager -o cat -u systemd-journald.service"), /System Journal \(\/var\/log\/journal\/\w+\) is [\d.]+\w, max [\d.]+\w/, "no persistent, size-capped journal");
+    const files = sh(vm, "find /var/log /var/tmp /tmp -name 'turn*.log' 2>/dev/null || true");
+    assert.equal(files, "", `coturn wrote log files outside the journal: ${files}`);
+});
+
+check("the host firewall (nftables) is loaded: 443 to 5349, relays to non-public addresses dropped", (vm) => {
+    assert.equal(vm.container.exec("systemctl", "is-active", "turn-stack-firewall.service").stdout.trim(), "active");
+    const table = sh(vm, "nft list table inet turn_stack");
+    assert.match(table, /tcp dport 443 redirect to :5349/);
+    // nft resolved the user name when the ruleset loaded: the coturn package must have created it by then.
+    assert.match(table, new RegExp(`meta skuid ${sh(vm, "id -u turnserver")} ip daddr @non_public_v4 counter packets \\d+ bytes \\d+ drop`));
+    assert.match(table, /meta skuid \d+ ip6 daddr @non_public_v6 counter packets \d+ bytes \d+ drop/);
+    assert.match(sh(vm, "systemctl show -P Requires coturn.service"), /turn-stack-firewall\.service/, "coturn must not run without the firewall");
+});
+
+check("TURN over UDP and TCP answers a client in the VPC with the stack's secret, and refuses a wrong one", async (vm) => {
+    const ok = await runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "udp:3478,tcp:3478", "--timeout-ms", "3000"], secret);
+    assert.equal(ok.status, 0, `allocation with the stack's secret failed: ${ok.stderr}`);
+    const wrong = await runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "udp:3478,tcp:3478", "--timeout-ms", "3000"], "not-the-stack-secret");
+    assert.notEqual(wrong.status, 0, "an allocation with a wrong secret succeeded: coturn is not enforcing the shared secret");
+    assert.match(wrong.stderr, /401/, `a wrong secret must be refused with 401, got: ${wrong.stderr}`);
+});
+
+/** Start a UDP listener for the peer in the edge namespace; resolves with the lines it receives. */
+async function peerListener(vm: BootedVm): Promise<{ lines: string[]; stop: () => void }> {
+    const child = spawn(vm.edge.prefix[0], [...vm.edge.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "udp-listen.ts"), PUBLIC_PEER, String(PEER_PORT)], { stdio: ["ignore", "pipe", "inherit"] });
+    children.push(child);
+    const lines: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+        child.once("exit", (c) => reject(new Error(`peer listener exited ${c}`)));
+        createInterface({ input: child.stdout! }).on("line", (l) => (l === "listening" ? resolve() : lines.push(l)));
+    });
+    return { lines, stop: () => child.kill("SIGTERM") };
+}
+
+for (const transport of ["udp", "tcp"] as const) {
+    check(`relays to a public peer with the client on ${transport.toUpperCase()}; a peer in the VPC is refused`, async (vm) => {
+        const peer = await peerListener(vm);
+        try {
+            const env = { ...process.env, TURN_SHARED_SECRET: secret };
+            const r = await runTs(join(ROOT, "test", "helpers", "relay-to-peer.ts"), [VM_IP, "3478", PUBLIC_PEER, String(PEER_PORT), "5", transport], { prefix: vm.edge.prefix, env });
+            assert.equal(r.status, 0, r.stderr);
+            const out = JSON.parse(r.stdout);
+            assert.equal(out.permission, "ok");
+            // Relayed from the VM's relay address; the allocation reports the Elastic IP (external-ip).
+            assert.match(out.relayed, /^203\.0\.113\.10:\d+$/);
+            await vm.container.waitFor("5 datagrams at the peer", () => (peer.lines.length >= 5 ? true : undefined), 10_000, 100);
+            assert.ok(peer.lines.every((l) => l.startsWith(`${VM_IP}:`)), peer.lines.join("\n"));
+            const denied = await runTs(join(ROOT, "test", "helpers", "relay-to-peer.ts"), [VM_IP, "3478", EDGE_IP, String(PEER_PORT), "1", transport], { prefix: vm.edge.prefix, env });
+            assert.match(JSON.parse(denied.stdout).permission, /403/, "coturn must refuse a permission for a VPC address");
+        } finally {
+            peer.stop();
+        }
+    });
+}
+
+check("TLS on 5349 and 443 presents the certificate certbot's deploy hook installed", async (vm) => {
+    // What certbot does after issuing: put the lineage under /etc/letsencrypt/live and run the deploy hook.
+    const issued = vm.pki.issue("domain", [domain]);
+    const live = join(vm.work, "root", "etc/letsencrypt/live", domain);
+    mkdirSync(live, { recursive: true });
+    writeFileSync(join(live, "fullchain.pem"), readFileSync(issued.certFile, "utf8") + vm.pki.caCert);
+    writeFileSync(join(live, "privkey.pem"), readFileSync(issued.keyFile), { mode: 0o600 });
+    sh(vm, `RENEWED_LINEAGE=/etc/letsencrypt/live/${domain} ${VM_PATHS.certHook}`);
+    assert.equal(sh(vm, `stat -c '%U:%G %a' ${VM_PATHS.tlsCert} ${VM_PATHS.tlsKey}`), "root:turnserver 640\nroot:turnserver 640");
+    const ca = join(vm.work, "ca.pem");
+    writeFileSync(ca, vm.pki.caCert);
+    await runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "tls:5349,tls:443", "--servername", domain, "--ca", ca], secret, "ready");
+    const want = new X509Certificate(readFileSync(issued.certFile)).fingerprint256;
+    for (const port of [5349, 443]) {
+        const r = spawnSync(vm.edge.prefix[0], [...vm.edge.prefix.slice(1), "openssl", "s_client", "-connect", `${VM_IP}:${port}`, "-servername", domain], { input: "", encoding: "utf8", timeout: 10_000 });
+        const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(r.stdout)?.[0];
+        assert.ok(pem, `no certificate on ${port}: ${r.stderr}`);
+        assert.equal(new X509Certificate(pem).fingerprint256, want, `port ${port} presents another certificate`);
+    }
+});

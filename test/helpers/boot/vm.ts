@@ -1,0 +1,221 @@
+/**
+ * Boot a user data document the way an EC2 instance of the stack would, in a
+ * Debian 12 system container on this machine.
+ *
+ * Network, created here and removed by teardown():
+ *
+ *     namespace "vm" (the container)          namespace "edge" (stand-ins, clients)
+ *     10.73.0.10/24  ---------- veth ---------- 10.73.0.1/24
+ *     default via 10.73.0.1                     169.254.169.254 (metadata stand-in)
+ *                                               100.128.0.1 (a public peer)
+ *
+ * What is not the production path, and why:
+ * - the datasource is NoCloud (seed in /var/lib/cloud/seed/nocloud) instead of
+ *   EC2's, and cloud-init's network setup is off (the test configured the
+ *   interface): the user data itself is passed byte for byte;
+ * - apt's source is the local repository on 10.73.0.1 (no internet here);
+ * - ssm.<region>.amazonaws.com resolves, through /etc/hosts, to the SSM
+ *   stand-in on 10.73.0.1, whose certificate is from a test CA the image
+ *   trusts; the metadata stand-in on 169.254.169.254 hands out the instance
+ *   profile credentials the SSM stand-in checks;
+ * - s3.<region>.amazonaws.com, where the user data fetches the SSM agent,
+ *   is a stand-in that answers 404 (the agent package is not available here);
+ *   the user data allows for that failure;
+ * - there is no DNS server, so anything else fetched by name (Let's Encrypt)
+ *   fails, as the user data allows.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parse, stringify } from "yaml";
+import { createNetns, connect, type Netns } from "../netns";
+import { makeTestPki, type TestPki } from "../tls-certs";
+import { ROOT } from "../stack-config";
+import { aptRepository, baseImage, chroot, extractBase } from "./image";
+import { Container } from "./container";
+
+export const VM_IP = "10.73.0.10";
+export const EDGE_IP = "10.73.0.1";
+export const PUBLIC_PEER = "100.128.0.1";
+
+export interface BootOptions {
+    userData: string;
+    region: string;
+    parameterName: string;
+    /** What the SSM stand-in returns for the parameter (the stack's secret). */
+    parameterValue: string;
+    log?: (line: string) => void;
+    /** How long cloud-init may take to finish (ms). */
+    timeoutMs?: number;
+}
+
+export interface BootedVm {
+    container: Container;
+    edge: Netns;
+    pki: TestPki;
+    work: string;
+    /** JSON lines the stand-ins recorded, in order. */
+    requests: Record<string, any>[];
+    /** Seconds: extracting the base, preparing the repo, booting until cloud-final finished. */
+    timings: Record<string, number>;
+    /** `cloud-final.service` state once cloud-init finished: active or failed. */
+    finalState: string;
+    /** cloud-init.log, cloud-init-output.log and coturn's journal, trimmed, for failure messages. */
+    diagnostics(): string;
+    teardown(): Promise<void>;
+}
+
+export async function bootUserData(o: BootOptions): Promise<BootedVm> {
+    const log = o.log ?? (() => {});
+    const timings: Record<string, number> = {};
+    let t = Date.now();
+    const lap = (name: string) => {
+        timings[name] = (Date.now() - t) / 1000;
+        t = Date.now();
+    };
+    const cleanups: (() => void | Promise<void>)[] = [];
+    const teardown = async () => {
+        for (const c of cleanups.reverse()) {
+            try {
+                await c();
+            } catch (e) {
+                log(`teardown: ${e}`);
+            }
+        }
+    };
+    try {
+        const base = baseImage(log);
+        lap(base.built ? "buildBase" : "baseFromCache");
+        const work = mkdtempSync("/var/tmp/turn-stack-boot-");
+        cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+        const root = join(work, "root");
+        extractBase(base, root);
+        lap("extract");
+        const packages: string[] = parse(o.userData.replace(/^#cloud-config\n/, "")).packages ?? [];
+        const repo = aptRepository(base, root, packages, log);
+        lap("aptRepository");
+
+        const pki = makeTestPki(`ssm.${o.region}.amazonaws.com`);
+        cleanups.push(() => pki.cleanup());
+        prepareRoot(root, o, pki);
+
+        const edge = createNetns("ts-boot-edge");
+        cleanups.push(() => edge.remove());
+        const vm = createNetns("ts-boot-vm");
+        cleanups.push(() => vm.remove());
+        connect(edge, `${EDGE_IP}/24`, vm, `${VM_IP}/24`);
+        vm.run("ip", "route", "add", "default", "via", EDGE_IP);
+        edge.run("ip", "addr", "add", "169.254.169.254/32", "dev", "lo");
+        edge.run("ip", "addr", "add", `${PUBLIC_PEER}/32`, "dev", "lo");
+
+        const requests: Record<string, any>[] = [];
+        const standins = await startStandins(edge, repo, pki, o, requests);
+        cleanups.push(() => stopChild(standins));
+        lap("prepare");
+
+        const container = await Container.boot({ root, netns: vm.name, machine: `turn-boot-${process.pid}`, consoleLog: join(work, "console.log") });
+        cleanups.push(() => container.stop());
+        log(`container booted (init PID ${container.initPid}); waiting for cloud-init`);
+        const finalState = await container.waitFor(
+            "cloud-final.service to finish (cloud-init 22.4's status --wait returns early on errors)",
+            () => {
+                const s = container.exec("systemctl", "is-active", "cloud-final.service").stdout.trim();
+                return s === "active" || s === "failed" ? s : undefined;
+            },
+            o.timeoutMs ?? 600_000,
+        );
+        lap("bootToCloudFinal");
+        return { container, edge, pki, work, requests, timings, finalState, diagnostics: () => diagnostics(container, root), teardown };
+    } catch (e) {
+        await teardown();
+        throw e;
+    }
+}
+
+function prepareRoot(root: string, o: BootOptions, pki: TestPki) {
+    const p = (f: string) => join(root, f);
+    writeFileSync(p("etc/apt/sources.list"), `# turn-stack boot test: the local repository on the edge namespace\ndeb [trusted=yes] http://${EDGE_IP}/ ./\n`);
+    rmSync(p("etc/apt/sources.list.d"), { recursive: true, force: true });
+    mkdirSync(p("etc/apt/sources.list.d"));
+    writeFileSync(p("etc/resolv.conf"), "# turn-stack boot test: no DNS server; the names the VM needs are in /etc/hosts\nnameserver 127.0.0.1\n");
+    appendFileSync(p("etc/hosts"), `\n# turn-stack boot test: the AWS stand-ins\n${EDGE_IP} ssm.${o.region}.amazonaws.com s3.${o.region}.amazonaws.com\n`);
+    writeFileSync(p("usr/local/share/ca-certificates/turn-stack-boot-test.crt"), pki.caCert);
+    chroot(root, "update-ca-certificates");
+    const seed = p("var/lib/cloud/seed/nocloud");
+    mkdirSync(seed, { recursive: true });
+    writeFileSync(join(seed, "user-data"), o.userData);
+    writeFileSync(join(seed, "meta-data"), stringify({ "instance-id": "i-0b00715e5ca1ab1e0", "local-hostname": "turn-boot-test" }));
+    writeFileSync(
+        p("etc/cloud/cloud.cfg.d/99-turn-stack-boot-test.cfg"),
+        "# turn-stack boot test: NoCloud seed instead of EC2's datasource; the test set up the network\n" +
+            stringify({ datasource_list: ["NoCloud"], network: { config: "disabled" } }),
+    );
+}
+
+async function startStandins(edge: Netns, repo: string, pki: TestPki, o: BootOptions, requests: Record<string, any>[]): Promise<ChildProcess> {
+    const cert = pki.issue("aws", [`ssm.${o.region}.amazonaws.com`, `s3.${o.region}.amazonaws.com`]);
+    const child = spawn(edge.prefix[0], [...edge.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "boot", "standins.ts")], {
+        env: {
+            ...process.env,
+            TURN_STACK_STANDIN: JSON.stringify({ repoDir: repo, aptAddress: EDGE_IP, ssmAddress: EDGE_IP, certFile: cert.certFile, keyFile: cert.keyFile, region: o.region, parameterName: o.parameterName }),
+            TURN_STACK_SSM_VALUE: o.parameterValue,
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise<void>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`stand-ins exited (${code}) before listening`)));
+        createInterface({ input: child.stdout! }).on("line", (line) => {
+            const entry = JSON.parse(line);
+            if (entry.ready) resolve();
+            else requests.push(entry);
+        });
+    });
+    return child;
+}
+
+async function stopChild(child: ChildProcess) {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await done;
+}
+
+function tail(text: string, lines: number): string {
+    return text.split("\n").slice(-lines).join("\n");
+}
+
+function diagnostics(container: Container, root: string): string {
+    const read = (f: string) => {
+        try {
+            return readFileSync(join(root, f), "utf8");
+        } catch (e) {
+            return `(${f} unreadable: ${e})`;
+        }
+    };
+    const cloudInitLog = read("var/log/cloud-init.log");
+    const problems = cloudInitLog.split("\n").filter((l) => /WARNING|ERROR|Traceback|Failed/.test(l));
+    const journal = container.exec("journalctl", "--no-pager", "-u", "coturn.service", "-u", "turn-stack-firewall.service", "-n", "80");
+    const failed = container.exec("systemctl", "--failed", "--no-legend", "--plain");
+    return [
+        "----- cloud-init.log: warnings and errors -----",
+        problems.slice(-60).join("\n") || "(none)",
+        "----- cloud-init.log: last 40 lines -----",
+        tail(cloudInitLog, 40),
+        "----- cloud-init-output.log: last 80 lines -----",
+        tail(read("var/log/cloud-init-output.log"), 80),
+        "----- journalctl -u coturn -u turn-stack-firewall -----",
+        journal.stdout + journal.stderr,
+        "----- systemctl --failed -----",
+        failed.stdout || "(none)",
+    ].join("\n");
+}
+
+/** Files in a directory of the container's root, for assertions on where logs went. */
+export function listDir(root: string, dir: string): string[] {
+    try {
+        return readdirSync(join(root, dir));
+    } catch {
+        return [];
+    }
+}
