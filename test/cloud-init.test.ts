@@ -6,18 +6,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDocument } from "yaml";
+import { parseDocument, stringify } from "yaml";
 import { parseTurnConfig } from "../infra/config";
 import { renderTurnserverConf } from "../infra/turnserver-conf";
 import { VM_PATHS, COTURN_NOFILE } from "../infra/cloud-init";
 import { programJson, userDataOf } from "./helpers/program-json";
 import { MOCK_PUBLIC_IP } from "./helpers/mock-program";
 import { stackConfig } from "./helpers/stack-config";
+import { newerCloudConfigSchema, validateCloudConfig, writeOrderProblems } from "./helpers/cloud-config-checks";
 
 const stacks = { prod: programJson("prod"), dev: programJson("dev") };
+const newer = newerCloudConfigSchema();
 const dir = mkdtempSync(join(tmpdir(), "turn-stack-cloud-init-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,6 +45,14 @@ for (const [stack, { resources }] of Object.entries(stacks)) {
         const r = run("cloud-init", ["schema", "--config-file", file]);
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /Valid cloud-config/);
+    });
+
+    test(`${stack}: the newer cloud-config schema (Debian cloud-init ${newer.version}, unknown keys rejected) accepts the user data`, () => {
+        assert.deepEqual(validateCloudConfig(newer.schema, doc(userData)), []);
+    });
+
+    test(`${stack}: write order: files written before packages are installed are owned by users every Debian system has`, () => {
+        assert.deepEqual(writeOrderProblems(doc(userData)), []);
     });
 
     test(`${stack}: strict YAML 1.1 parse, #cloud-config header, octal modes as strings, root-owned files only`, () => {
@@ -125,4 +135,31 @@ test("the schema check can fail: cloud-init rejects a broken document", () => {
     writeFileSync(file, "#cloud-config\npackages: coturn\nwrite_files:\n  - content: x\n");
     const r = run("cloud-init", ["schema", "--config-file", file]);
     assert.notEqual(r.status, 0);
+});
+
+test("the newer schema catches what 22.4's does not: an unknown top-level key", () => {
+    const d = doc(userDataOf(stacks.dev.resources)) as Record<string, unknown>;
+    const typo = { ...d, write_file: d.write_files };
+    delete typo.write_files;
+    const file = join(dir, "typo.yaml");
+    writeFileSync(file, "#cloud-config\n" + stringify(typo, { version: "1.1" }));
+    assert.equal(run("cloud-init", ["schema", "--config-file", file]).status, 0, "22.4 lets the typo through");
+    assert.deepEqual(validateCloudConfig(newer.schema, typo), ["/ must NOT have additional properties: write_file"]);
+    assert.notDeepEqual(validateCloudConfig(newer.schema, { ...d, packages: "coturn" }), []);
+});
+
+test("the write-order check catches a file owned by a package's user that is written before the package exists", () => {
+    const early = { write_files: [{ path: "/etc/coturn/turnserver.conf", owner: "root:turnserver" }] };
+    assert.equal(writeOrderProblems(early).length, 1);
+    assert.deepEqual(writeOrderProblems({ write_files: [{ ...early.write_files[0], defer: true }] }), []);
+});
+
+test("cloud-init 22.4's module order on Debian 12: write_files, then packages, then deferred files and runcmd", () => {
+    // The write order the user data relies on, read from Debian's own /etc/cloud/cloud.cfg (same package as on the VM).
+    const cfg = parseDocument(readFileSync("/etc/cloud/cloud.cfg", "utf8")).toJS() as Record<string, string[]>;
+    assert.ok(cfg.cloud_init_modules.includes("write-files"));
+    const final = cfg.cloud_final_modules;
+    const at = (m: string) => final.indexOf(m);
+    assert.ok(at("package-update-upgrade-install") >= 0 && at("package-update-upgrade-install") < at("write-files-deferred"));
+    assert.ok(at("write-files-deferred") < at("scripts-user"), "runcmd's script runs after deferred files");
 });
