@@ -139,7 +139,7 @@ test("the schema check can fail: cloud-init rejects a broken document", () => {
 
 test("the newer schema catches what 22.4's does not: an unknown top-level key", () => {
     const d = doc(userDataOf(stacks.dev.resources)) as Record<string, unknown>;
-    const typo = { ...d, write_file: d.write_files };
+    const typo: Record<string, unknown> = { ...d, write_file: d.write_files };
     delete typo.write_files;
     const file = join(dir, "typo.yaml");
     writeFileSync(file, "#cloud-config\n" + stringify(typo, { version: "1.1" }));
