@@ -66,8 +66,13 @@ export interface BootedVm {
     teardown(): Promise<void>;
 }
 
-export async function bootUserData(o: BootOptions): Promise<BootedVm> {
-    const log = o.log ?? (() => {});
+/**
+ * Bookkeeping for a boot: `lap(name)` records the seconds since the last lap
+ * into `timings`; `teardown()` runs the pushed `cleanups` in reverse order,
+ * logging (not throwing) what fails, so one failure does not leave the rest;
+ * SIGINT and SIGTERM run it too before the process exits.
+ */
+export function bootSteps(log: (l: string) => void) {
     const timings: Record<string, number> = {};
     let t = Date.now();
     const lap = (name: string) => {
@@ -75,7 +80,16 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         t = Date.now();
     };
     const cleanups: (() => void | Promise<void>)[] = [];
+    // Ctrl-C or a CI timeout must not leave the container, namespaces or stand-ins behind.
+    const onSignal = (signal: NodeJS.Signals) => {
+        log(`${signal}: tearing down`);
+        void teardown().finally(() => process.exit(128 + (signal === "SIGINT" ? 2 : 15)));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const teardown = async () => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
         for (const c of cleanups.reverse()) {
             try {
                 await c();
@@ -83,7 +97,14 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
                 log(`teardown: ${e}`);
             }
         }
+        cleanups.length = 0;
     };
+    return { timings, lap, cleanups, teardown };
+}
+
+export async function bootUserData(o: BootOptions): Promise<BootedVm> {
+    const log = o.log ?? (() => {});
+    const { timings, lap, cleanups, teardown } = bootSteps(log);
     try {
         const base = baseImage(log);
         lap(base.built ? "buildBase" : "baseFromCache");
@@ -133,7 +154,19 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
     }
 }
 
-function prepareRoot(root: string, o: BootOptions, pki: TestPki) {
+/** Differences of the full VM (test/helpers/boot/qemu.ts) from the container. */
+export interface VmSeed {
+    /** NoCloud network-config (v2); without it cloud-init's network setup is off. */
+    network?: object;
+    /** SSH public keys for cloud-init's default user (meta-data public-keys). */
+    publicKeys?: string[];
+}
+
+/**
+ * Make an extracted base boot `o.userData`: apt source, /etc/hosts for the AWS
+ * stand-ins, the test CA, the NoCloud seed and the datasource setting.
+ */
+export function prepareRoot(root: string, o: BootOptions, pki: TestPki, seed: VmSeed = {}) {
     const p = (f: string) => join(root, f);
     writeFileSync(p("etc/apt/sources.list"), `# turn-stack boot test: the local repository on the edge namespace\ndeb [trusted=yes] http://${EDGE_IP}/ ./\n`);
     rmSync(p("etc/apt/sources.list.d"), { recursive: true, force: true });
@@ -142,18 +175,25 @@ function prepareRoot(root: string, o: BootOptions, pki: TestPki) {
     appendFileSync(p("etc/hosts"), `\n# turn-stack boot test: the AWS stand-ins\n${EDGE_IP} ssm.${o.region}.amazonaws.com s3.${o.region}.amazonaws.com\n`);
     writeFileSync(p("usr/local/share/ca-certificates/turn-stack-boot-test.crt"), pki.caCert);
     chroot(root, "update-ca-certificates");
-    const seed = p("var/lib/cloud/seed/nocloud");
-    mkdirSync(seed, { recursive: true });
-    writeFileSync(join(seed, "user-data"), o.userData);
-    writeFileSync(join(seed, "meta-data"), stringify({ "instance-id": "i-0b00715e5ca1ab1e0", "local-hostname": "turn-boot-test" }));
+    const seedDir = p("var/lib/cloud/seed/nocloud");
+    mkdirSync(seedDir, { recursive: true });
+    writeFileSync(join(seedDir, "user-data"), o.userData);
+    writeFileSync(
+        join(seedDir, "meta-data"),
+        stringify({ "instance-id": "i-0b00715e5ca1ab1e0", "local-hostname": "turn-boot-test", ...(seed.publicKeys ? { "public-keys": seed.publicKeys } : {}) }),
+    );
+    if (seed.network) writeFileSync(join(seedDir, "network-config"), stringify(seed.network));
     writeFileSync(
         p("etc/cloud/cloud.cfg.d/99-turn-stack-boot-test.cfg"),
-        "# turn-stack boot test: NoCloud seed instead of EC2's datasource; the test set up the network\n" +
-            stringify({ datasource_list: ["NoCloud"], network: { config: "disabled" } }),
+        seed.network
+            ? "# turn-stack VM test: NoCloud seed instead of EC2's datasource\n" + stringify({ datasource_list: ["NoCloud"] })
+            : "# turn-stack boot test: NoCloud seed instead of EC2's datasource; the test set up the network\n" +
+                  stringify({ datasource_list: ["NoCloud"], network: { config: "disabled" } }),
     );
 }
 
-async function startStandins(edge: Netns, repo: string, pki: TestPki, o: BootOptions, requests: Record<string, any>[]): Promise<ChildProcess> {
+/** Start test/helpers/boot/standins.ts in `edge`; resolves once it listens, recording requests into `requests`. */
+export async function startStandins(edge: Netns, repo: string, pki: TestPki, o: BootOptions, requests: Record<string, any>[]): Promise<ChildProcess> {
     const cert = pki.issue("aws", [`ssm.${o.region}.amazonaws.com`, `s3.${o.region}.amazonaws.com`]);
     const child = spawn(edge.prefix[0], [...edge.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "boot", "standins.ts")], {
         env: {
@@ -174,11 +214,14 @@ async function startStandins(edge: Netns, repo: string, pki: TestPki, o: BootOpt
     return child;
 }
 
-async function stopChild(child: ChildProcess) {
+/** SIGTERM a child by its PID and wait for it; SIGKILL after 10 s. */
+export async function stopChild(child: ChildProcess) {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const done = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     await done;
+    clearTimeout(timer);
 }
 
 function tail(text: string, lines: number): string {
