@@ -18,26 +18,21 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { parse } from "yaml";
 import { COTURN_NOFILE, VM_PATHS } from "../infra/cloud-init";
-import { programJson, userDataOf } from "./helpers/program-json";
-import { runProbe, runTs } from "./helpers/run";
+import { programJson } from "./helpers/program-json";
+import { runProbe, runTs, startUdpListener } from "./helpers/run";
 import { ROOT } from "./helpers/stack-config";
-import { bootUserData, EDGE_IP, PUBLIC_PEER, VM_IP, type BootedVm } from "./helpers/boot/vm";
+import { bootInputs, bootUserData, EDGE_IP, PUBLIC_PEER, VM_IP, type BootedVm } from "./helpers/boot/vm";
 import { BREAKS, breakUserData } from "./helpers/boot/break";
 
-const program = programJson("prod");
-const declared = userDataOf(program.resources);
-const parameter = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter")!;
+const inputs = bootInputs(programJson("prod"));
+const declared = inputs.userData;
 /** The stack's shared secret: the value the program stores in SSM (a secret Output in the mock). */
-const secret: string = parameter.inputs.value?.value ?? parameter.inputs.value;
-const configureScript: string = (parse(declared, { version: "1.1" }) as { write_files: { path: string; content: string }[] }).write_files.find((f) => f.path === VM_PATHS.configureScript)!.content;
-const region = /^region=(\S+)$/m.exec(configureScript)?.[1] ?? "";
+const secret = inputs.parameterValue;
 const domain = "turn.example.com";
 const breakWay = process.env.TURN_STACK_BOOT_BREAK;
 const userData = breakWay ? breakUserData(declared, breakWay) : declared;
@@ -48,9 +43,8 @@ const children: ChildProcess[] = [];
 
 before(
     async () => {
-        assert.ok(region, "no region= line in the user data's configure script");
         if (breakWay) console.log(`boot test: TURN_STACK_BOOT_BREAK=${breakWay}: ${BREAKS[breakWay as keyof typeof BREAKS]}`);
-        vm = await bootUserData({ userData, region, parameterName: parameter.inputs.name, parameterValue: secret, log: (l) => console.log(`boot test: ${l}`) });
+        vm = await bootUserData({ ...inputs, userData, log: (l) => console.log(`boot test: ${l}`) });
         console.log(`boot test: timings (s) ${JSON.stringify(vm.timings)}`);
     },
     { timeout: 20 * 60_000 },
@@ -134,7 +128,7 @@ check("the secret came from SSM, signed with the instance profile credentials fr
     const ssm = vm.requests.filter((r) => r.service === "ssm");
     assert.deepEqual(
         ssm.map(({ target, name, withDecryption, signature, status }) => ({ target, name, withDecryption, signature, status })),
-        [{ target: "AmazonSSM.GetParameter", name: parameter.inputs.name, withDecryption: true, signature: "valid", status: 200 }],
+        [{ target: "AmazonSSM.GetParameter", name: inputs.parameterName, withDecryption: true, signature: "valid", status: 200 }],
     );
 });
 
@@ -180,13 +174,8 @@ check("TURN over UDP and TCP answers a client in the VPC with the stack's secret
 
 /** Start a UDP listener for the peer in the edge namespace; resolves with the lines it receives. */
 async function peerListener(vm: BootedVm): Promise<{ lines: string[]; stop: () => void }> {
-    const child = spawn(vm.edge.prefix[0], [...vm.edge.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "udp-listen.ts"), PUBLIC_PEER, String(PEER_PORT)], { stdio: ["ignore", "pipe", "inherit"] });
+    const { child, lines } = await startUdpListener(vm.edge.prefix, PUBLIC_PEER, PEER_PORT);
     children.push(child);
-    const lines: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-        child.once("exit", (c) => reject(new Error(`peer listener exited ${c}`)));
-        createInterface({ input: child.stdout! }).on("line", (l) => (l === "listening" ? resolve() : lines.push(l)));
-    });
     return { lines, stop: () => child.kill("SIGTERM") };
 }
 

@@ -26,7 +26,7 @@ import { renderTurnserverConf } from "../infra/turnserver-conf";
 import { renderNftables } from "../infra/cloud-init";
 import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
 import { createNetns, connect, type Netns } from "./helpers/netns";
-import { runProbe, runTs } from "./helpers/run";
+import { runProbe, runTs, startUdpListener } from "./helpers/run";
 import { ROOT, stackConfig } from "./helpers/stack-config";
 
 const RELAY = "10.200.0.1";
@@ -79,22 +79,8 @@ after(async () => {
 
 /** Start a UDP listener inside "peer"; resolves once it is bound. */
 async function listen(address: string, port: number): Promise<{ lines: string[] }> {
-    const child = spawn(peer!.prefix[0], [...peer!.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "udp-listen.ts"), address, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+    const { child, lines } = await startUdpListener(peer!.prefix, address, port);
     listeners.push(child);
-    const lines: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-        child.once("exit", () => reject(new Error("listener exited")));
-        let buf = "";
-        child.stdout!.on("data", (b: Buffer) => {
-            buf += b.toString();
-            const parts = buf.split("\n");
-            buf = parts.pop()!;
-            for (const p of parts) {
-                if (p === "listening") resolve();
-                else lines.push(p);
-            }
-        });
-    });
     return { lines };
 }
 

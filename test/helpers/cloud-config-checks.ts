@@ -13,22 +13,14 @@
  *   installed, so its owner must be a user and group every Debian system has
  *   (base-passwd's master files); a package's user needs `defer: true`.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv-draft-04";
 import addFormats from "ajv-formats";
-import { cacheDir } from "./boot/image";
+import { cacheDir, run } from "./boot/image";
 
 const NEWER_SUITE = "trixie";
 const SCHEMA_PATH = "usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json";
-
-function run(cmd: string, args: string[], cwd?: string): string {
-    const r = spawnSync(cmd, args, { encoding: "utf8", cwd });
-    if (r.error) throw new Error(`${cmd} is required (apt-get install it): ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
-    return r.stdout;
-}
 
 /**
  * The newer cloud-config schema and the package version it came from. Cached
@@ -52,15 +44,14 @@ export function newerCloudConfigSchema(): { version: string; schema: object } {
             "-o", "Debug::NoLocking=true",
         ];
         run("apt-get", ["-q", ...opts, "update"]);
-        run("apt-get", ["-q", ...opts, "download", `cloud-init/${NEWER_SUITE}`], work);
+        run("apt-get", ["-q", ...opts, "download", `cloud-init/${NEWER_SUITE}`], { cwd: work });
         const deb = readdirSync(work).find((f) => /^cloud-init_.*\.deb$/.test(f));
         if (!deb) throw new Error(`apt downloaded no cloud-init package from ${NEWER_SUITE}`);
-        run("dpkg-deb", ["-x", deb, "pkg"], work);
-        writeFileSync(join(work, "version"), run("dpkg-deb", ["-f", deb, "Version"], work).trim());
+        run("dpkg-deb", ["-x", deb, "pkg"], { cwd: work });
         mkdirSync(dir, { recursive: true });
-        renameSync(join(work, "pkg", SCHEMA_PATH), join(dir, "schema-cloud-config-v1.json.tmp"));
-        writeFileSync(join(dir, "version"), readFileSync(join(work, "version")));
-        renameSync(join(dir, "schema-cloud-config-v1.json.tmp"), file);
+        writeFileSync(join(dir, "version"), run("dpkg-deb", ["-f", deb, "Version"], { cwd: work }).trim());
+        // The schema file last: its presence is what marks the cache complete.
+        renameSync(join(work, "pkg", SCHEMA_PATH), file);
         rmSync(work, { recursive: true, force: true });
     }
     return { version: readFileSync(join(dir, "version"), "utf8").trim(), schema: JSON.parse(readFileSync(file, "utf8")) };

@@ -1,5 +1,6 @@
 /** Run a TypeScript script in a child node (via tsx) without blocking this process's event loop (local stand-in servers keep answering). */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { ROOT } from "./stack-config";
 
@@ -31,4 +32,20 @@ export async function runProbe(prefix: string[], args: string[], secret: string,
     const r = await runTs(join(ROOT, "scripts", "probe.ts"), [...args, ...retry], { prefix, env: { ...process.env, TURN_SHARED_SECRET: secret } });
     if (mode === "ready" && r.status !== 0) throw new Error(r.stderr);
     return r;
+}
+
+/**
+ * Start test/helpers/udp-listen.ts on `address`:`port` under a command prefix
+ * (inside a test namespace). Resolves once it is bound; `lines` then fills
+ * with one `<from ip>:<port> <payload>` line per datagram received.
+ */
+export async function startUdpListener(prefix: string[], address: string, port: number): Promise<{ child: ChildProcess; lines: string[] }> {
+    const argv = [...prefix, process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "udp-listen.ts"), address, String(port)];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+    const lines: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`UDP listener on ${address}:${port} exited (${code})`)));
+        createInterface({ input: child.stdout! }).on("line", (l) => (l === "listening" ? resolve() : lines.push(l)));
+    });
+    return { child, lines };
 }

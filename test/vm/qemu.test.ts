@@ -10,24 +10,20 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { parse } from "yaml";
 import { COTURN_NOFILE, VM_PATHS } from "../../infra/cloud-init";
-import { programJson, userDataOf } from "../helpers/program-json";
+import { programJson } from "../helpers/program-json";
 import { runProbe } from "../helpers/run";
 import { bootQemu, type BootedQemu } from "../helpers/boot/qemu";
-import { EDGE_IP, VM_IP } from "../helpers/boot/vm";
+import { bootInputs, EDGE_IP, VM_IP } from "../helpers/boot/vm";
 
-const program = programJson("prod");
-const userData = userDataOf(program.resources);
-const parameter = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter")!;
-const secret: string = parameter.inputs.value?.value ?? parameter.inputs.value;
-const files = (parse(userData, { version: "1.1" }) as { write_files: { path: string; content: string }[] }).write_files;
-const region = /^region=(\S+)$/m.exec(files.find((f) => f.path === VM_PATHS.configureScript)!.content)![1];
+const inputs = bootInputs(programJson("prod"));
+const secret = inputs.parameterValue;
+const files = inputs.doc.write_files;
 let vm: BootedQemu | undefined;
 
 before(
     async () => {
-        vm = await bootQemu({ userData, region, parameterName: parameter.inputs.name, parameterValue: secret, log: (l) => console.log(`vm test: ${l}`) });
+        vm = await bootQemu({ ...inputs, log: (l) => console.log(`vm test: ${l}`) });
         console.log(`vm test: timings (s) ${JSON.stringify(vm.timings)}`);
     },
     { timeout: 40 * 60_000 },

@@ -91,7 +91,7 @@ export class Container {
     async waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, intervalMs = 1000): Promise<T> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-            if (this.nspawn.exitCode !== null) throw new Error(`container stopped while waiting for ${what}`);
+            if (exited(this.nspawn)) throw new Error(`container stopped while waiting for ${what}`);
             const v = probe();
             if (v !== undefined) return v;
             if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
@@ -99,15 +99,25 @@ export class Container {
         }
     }
 
-    /** Power the container off; SIGKILL nspawn (by PID) if it is not down within 30 s. */
-    async stop(): Promise<void> {
-        if (this.nspawn.exitCode !== null || this.nspawn.signalCode !== null) return;
-        const exited = once(this.nspawn, "exit");
-        this.nspawn.kill("SIGTERM");
-        const timer = setTimeout(() => this.nspawn.kill("SIGKILL"), 30_000);
-        await exited;
-        clearTimeout(timer);
+    /** Power the container off (SIGTERM to nspawn); SIGKILL it if it is not down within 30 s. */
+    stop(): Promise<void> {
+        return stopChild(this.nspawn, 30_000);
     }
+}
+
+/** True once `child` has exited, by code or by signal. */
+export function exited(child: ChildProcess): boolean {
+    return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** SIGTERM a child by its PID and wait for it to exit; SIGKILL after `killAfterMs`. */
+export async function stopChild(child: ChildProcess, killAfterMs = 10_000): Promise<void> {
+    if (exited(child)) return;
+    const done = once(child, "exit");
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    await done;
+    clearTimeout(timer);
 }
 
 function safeRead(path: string): string {

@@ -52,9 +52,10 @@ function key(...parts: unknown[]): string {
     return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 }
 
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+/** Run a host command; returns stdout, throws with its output (or an install hint when missing) on failure. */
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): string {
     const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
-    if (r.error) throw new Error(`${cmd} is required for the boot test (apt-get install it): ${r.error.message}`);
+    if (r.error) throw new Error(`${cmd} is required (apt-get install it): ${r.error.message}`);
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${(r.stdout + r.stderr).slice(-4000)}`);
     return r.stdout;
 }

@@ -20,17 +20,11 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { createNetns, type Netns } from "../netns";
 import { makeTestPki, type TestPki } from "../tls-certs";
-import { baseImage, cacheDir, extractBase, aptRepository, type BaseImage } from "./image";
-import { EDGE_IP, PUBLIC_PEER, VM_IP, bootSteps, prepareRoot, startStandins, stopChild, type BootOptions } from "./vm";
+import { baseImage, cacheDir, extractBase, aptRepository, run, type BaseImage } from "./image";
+import { EDGE_IP, VM_IP, bootSteps, cloudConfig, prepareRoot, startStandins, type BootOptions } from "./vm";
+import { exited, stopChild } from "./container";
 
 const VM_PACKAGES = ["linux-image-cloud-amd64", "ifupdown", "isc-dhcp-client"];
-
-function run(cmd: string, args: string[], opts: { input?: string } = {}): string {
-    const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, input: opts.input });
-    if (r.error) throw new Error(`${cmd} is required for the VM test (apt-get install it): ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${(r.stdout + r.stderr).slice(-4000)}`);
-    return r.stdout;
-}
 
 /** The base plus a kernel, as a cached tarball (built when missing). */
 export function vmImage(base: BaseImage, log: (l: string) => void): BaseImage {
@@ -76,8 +70,7 @@ export async function bootQemu(o: BootOptions): Promise<BootedQemu> {
         cleanups.push(() => rmSync(work, { recursive: true, force: true }));
         const root = join(work, "root");
         extractBase(image, root);
-        const packages: string[] = (await import("yaml")).parse(o.userData.replace(/^#cloud-config\n/, "")).packages ?? [];
-        const repo = aptRepository(image, root, packages, log);
+        const repo = aptRepository(image, root, cloudConfig(o.userData).packages ?? [], log);
 
         const pki = makeTestPki(`ssm.${o.region}.amazonaws.com`);
         cleanups.push(() => pki.cleanup());
@@ -100,8 +93,6 @@ export async function bootQemu(o: BootOptions): Promise<BootedQemu> {
         edge.run("ip", "tuntap", "add", "dev", tap, "mode", "tap");
         edge.run("ip", "addr", "add", `${EDGE_IP}/24`, "dev", tap);
         edge.run("ip", "link", "set", tap, "up");
-        edge.run("ip", "addr", "add", "169.254.169.254/32", "dev", "lo");
-        edge.run("ip", "addr", "add", `${PUBLIC_PEER}/32`, "dev", "lo");
         const requests: Record<string, any>[] = [];
         const standins = await startStandins(edge, repo, pki, o, requests);
         cleanups.push(() => stopChild(standins));
@@ -129,7 +120,7 @@ export async function bootQemu(o: BootOptions): Promise<BootedQemu> {
         };
         const deadline = Date.now() + (o.timeoutMs ?? 20 * 60_000);
         for (;;) {
-            if (qemu.exitCode !== null || qemu.signalCode !== null) throw new Error(`qemu exited (${qemu.exitCode ?? qemu.signalCode}):\n${readFileSync(consoleLog, "utf8").slice(-3000)}`);
+            if (exited(qemu)) throw new Error(`qemu exited (${qemu.exitCode ?? qemu.signalCode}):\n${readFileSync(consoleLog, "utf8").slice(-3000)}`);
             const s = ssh("systemctl is-active cloud-final.service").stdout.trim();
             if (s === "active" || s === "failed") break;
             if (Date.now() > deadline) throw new Error(`timed out waiting for cloud-final.service; console:\n${readFileSync(consoleLog, "utf8").slice(-3000)}`);

@@ -25,19 +25,49 @@
  *   fails, as the user data allows.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parse, stringify } from "yaml";
 import { createNetns, connect, type Netns } from "../netns";
 import { makeTestPki, type TestPki } from "../tls-certs";
 import { ROOT } from "../stack-config";
+import { userDataOf } from "../program-json";
+import type { MockedResource } from "../mock-program";
+import { VM_PATHS } from "../../../infra/cloud-init";
 import { aptRepository, baseImage, chroot, extractBase } from "./image";
-import { Container } from "./container";
+import { Container, stopChild } from "./container";
 
 export const VM_IP = "10.73.0.10";
 export const EDGE_IP = "10.73.0.1";
 export const PUBLIC_PEER = "100.128.0.1";
+
+/** A cloud-config document as the boot helpers read it. */
+export interface CloudConfig {
+    packages?: string[];
+    write_files: { path: string; owner: string; permissions: string; content: string }[];
+}
+
+/** Parse user data (YAML 1.1, as cloud-init's PyYAML reads it). */
+export function cloudConfig(userData: string): CloudConfig {
+    return parse(userData, { version: "1.1" }) as CloudConfig;
+}
+
+/**
+ * What booting a stack's user data needs, from the program run under mocks:
+ * the user data, the region and SSM parameter its configure script reads, and
+ * the parameter's value (the stack's secret: the mock's RandomPassword).
+ */
+export function bootInputs(program: { resources: MockedResource[] }): Omit<BootOptions, "log" | "timeoutMs"> & { doc: CloudConfig } {
+    const userData = userDataOf(program.resources);
+    const doc = cloudConfig(userData);
+    const parameter = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter");
+    if (!parameter) throw new Error("the program declares no SSM parameter");
+    const script = doc.write_files.find((f) => f.path === VM_PATHS.configureScript)?.content ?? "";
+    const region = /^region=(\S+)$/m.exec(script)?.[1];
+    if (!region) throw new Error(`no region= line in ${VM_PATHS.configureScript}`);
+    return { userData, doc, region, parameterName: parameter.inputs.name, parameterValue: parameter.inputs.value?.value ?? parameter.inputs.value };
+}
 
 export interface BootOptions {
     userData: string;
@@ -113,8 +143,7 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         const root = join(work, "root");
         extractBase(base, root);
         lap("extract");
-        const packages: string[] = parse(o.userData.replace(/^#cloud-config\n/, "")).packages ?? [];
-        const repo = aptRepository(base, root, packages, log);
+        const repo = aptRepository(base, root, cloudConfig(o.userData).packages ?? [], log);
         lap("aptRepository");
 
         const pki = makeTestPki(`ssm.${o.region}.amazonaws.com`);
@@ -127,8 +156,6 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         cleanups.push(() => vm.remove());
         connect(edge, `${EDGE_IP}/24`, vm, `${VM_IP}/24`);
         vm.run("ip", "route", "add", "default", "via", EDGE_IP);
-        edge.run("ip", "addr", "add", "169.254.169.254/32", "dev", "lo");
-        edge.run("ip", "addr", "add", `${PUBLIC_PEER}/32`, "dev", "lo");
 
         const requests: Record<string, any>[] = [];
         const standins = await startStandins(edge, repo, pki, o, requests);
@@ -192,8 +219,14 @@ export function prepareRoot(root: string, o: BootOptions, pki: TestPki, seed: Vm
     );
 }
 
-/** Start test/helpers/boot/standins.ts in `edge`; resolves once it listens, recording requests into `requests`. */
+/**
+ * Give `edge` the metadata address and the public peer's address, and start
+ * test/helpers/boot/standins.ts there; resolves once it listens, recording
+ * requests into `requests`.
+ */
 export async function startStandins(edge: Netns, repo: string, pki: TestPki, o: BootOptions, requests: Record<string, any>[]): Promise<ChildProcess> {
+    edge.run("ip", "addr", "add", "169.254.169.254/32", "dev", "lo");
+    edge.run("ip", "addr", "add", `${PUBLIC_PEER}/32`, "dev", "lo");
     const cert = pki.issue("aws", [`ssm.${o.region}.amazonaws.com`, `s3.${o.region}.amazonaws.com`]);
     const child = spawn(edge.prefix[0], [...edge.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "boot", "standins.ts")], {
         env: {
@@ -212,16 +245,6 @@ export async function startStandins(edge: Netns, repo: string, pki: TestPki, o: 
         });
     });
     return child;
-}
-
-/** SIGTERM a child by its PID and wait for it; SIGKILL after 10 s. */
-export async function stopChild(child: ChildProcess) {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await done;
-    clearTimeout(timer);
 }
 
 function tail(text: string, lines: number): string {
@@ -252,13 +275,4 @@ function diagnostics(container: Container, root: string): string {
         "----- systemctl --failed -----",
         failed.stdout || "(none)",
     ].join("\n");
-}
-
-/** Files in a directory of the container's root, for assertions on where logs went. */
-export function listDir(root: string, dir: string): string[] {
-    try {
-        return readdirSync(join(root, dir));
-    } catch {
-        return [];
-    }
 }
