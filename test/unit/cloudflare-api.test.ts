@@ -3,21 +3,21 @@
  * a local STAND-IN for Cloudflare's APIs (test/helpers/cloudflare-standin.ts)
  * that follows their documented contract; the real APIs are unreachable here.
  */
-import { test, before, after, beforeEach } from "node:test";
+import { test, beforeAll, afterAll, beforeEach } from "vitest";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudflareApiError, createTurnKey, deleteTurnKey, generateCloudflareIceServers } from "../infra/cloudflare-api";
-import { startCloudflareStandIn, STANDIN_ACCOUNT, STANDIN_API_TOKEN, type StandIn } from "./helpers/cloudflare-standin";
-import { ROOT } from "./helpers/stack-config";
-import { runTs } from "./helpers/run";
+import { CloudflareApiError, createTurnKey, deleteTurnKey, generateCloudflareIceServers } from "../../infra/cloudflare-api";
+import { startCloudflareStandIn, STANDIN_ACCOUNT, STANDIN_API_TOKEN, type StandIn } from "../helpers/cloudflare-standin";
+import { ROOT } from "../helpers/stack-config";
+import { runTs } from "../helpers/run";
 
 let cf: StandIn;
 const KEY_ID = "aaaabbbbccccddddeeeeffff00001111";
 const KEY = "bearer-token-of-the-turn-key";
-before(async () => {
+beforeAll(async () => {
     cf = await startCloudflareStandIn();
 });
-after(() => cf.close());
+afterAll(() => cf.close());
 beforeEach(() => {
     cf.keys.clear();
     cf.keys.set(KEY_ID, KEY);

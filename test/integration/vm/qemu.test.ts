@@ -8,27 +8,27 @@
  * Needs qemu-system-x86 (apt-get install qemu-system-x86); uses KVM when
  * /dev/kvm is usable, else software emulation (a few minutes).
  */
-import { test, before, after } from "node:test";
+import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
-import { COTURN_NOFILE, VM_PATHS } from "../../infra/cloud-init";
-import { programJson } from "../helpers/program-json";
-import { runProbe } from "../helpers/run";
-import { bootQemu, type BootedQemu } from "../helpers/boot/qemu";
-import { bootInputs, EDGE_IP, VM_IP } from "../helpers/boot/vm";
+import { COTURN_NOFILE, VM_PATHS } from "../../../infra/cloud-init";
+import { programJson } from "../../helpers/program-json";
+import { runProbe } from "../../helpers/run";
+import { bootQemu, type BootedQemu } from "../../helpers/boot/qemu";
+import { bootInputs, EDGE_IP, VM_IP } from "../../helpers/boot/vm";
 
 const inputs = bootInputs(programJson("prod"));
 const secret = inputs.parameterValue;
 const files = inputs.doc.write_files;
 let vm: BootedQemu | undefined;
 
-before(
+beforeAll(
     async () => {
         vm = await bootQemu({ ...inputs, log: (l) => console.log(`vm test: ${l}`) });
         console.log(`vm test: timings (s) ${JSON.stringify(vm.timings)}`);
     },
-    { timeout: 40 * 60_000 },
+    40 * 60_000,
 );
-after(async () => {
+afterAll(async () => {
     await vm?.teardown();
 });
 

@@ -3,16 +3,16 @@
  * (setMocks, then import infra/index.ts): the resource graph, key properties
  * and that secrets stay secret. The mocks stand in for AWS; no CLI or account.
  */
-import { test, before } from "node:test";
+import { test, beforeAll } from "vitest";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { runProgram, MOCK_AMI, MOCK_PUBLIC_IP, type MockedResource } from "./helpers/mock-program";
+import { runProgram, MOCK_AMI, MOCK_PUBLIC_IP, type MockedResource } from "../helpers/mock-program";
 
 /** Pulumi's marker for a secret value in serialized inputs. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 let resources: MockedResource[];
 let outputs: Record<string, any>;
-before(async () => {
+beforeAll(async () => {
     ({ resources, outputs } = await runProgram("prod"));
 });
 

@@ -1,8 +1,8 @@
 /** Config validation (infra/config.ts): defaults, the real stack files, and one test per rejected input. */
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
-import { CONFIG_KEYS, ConfigError, parseTurnConfig } from "../infra/config";
-import { stackConfig } from "./helpers/stack-config";
+import { CONFIG_KEYS, ConfigError, parseTurnConfig } from "../../infra/config";
+import { stackConfig } from "../helpers/stack-config";
 
 /** Assert that `raw` is rejected with a problem naming `key`, the value and matching `allowed`. */
 function rejects(raw: Record<string, string>, key: string, value: string, allowed: RegExp) {

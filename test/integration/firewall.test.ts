@@ -14,20 +14,20 @@
  * TURN_STACK_WEAKEN=nftables skips loading the ruleset: then the firewall
  * tests fail, showing they detect a missing firewall.
  */
-import { test, before, after } from "node:test";
+import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf } from "../infra/turnserver-conf";
-import { renderNftables } from "../infra/cloud-init";
-import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
-import { createNetns, connect, type Netns } from "./helpers/netns";
-import { runProbe, runTs, startUdpListener } from "./helpers/run";
-import { ROOT, stackConfig } from "./helpers/stack-config";
+import { parseTurnConfig } from "../../infra/config";
+import { renderTurnserverConf } from "../../infra/turnserver-conf";
+import { renderNftables } from "../../infra/cloud-init";
+import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { createNetns, connect, type Netns } from "../helpers/netns";
+import { runProbe, runTs, startUdpListener } from "../helpers/run";
+import { ROOT, stackConfig } from "../helpers/stack-config";
 
 const RELAY = "10.200.0.1";
 const PEER = "10.200.0.2";
@@ -40,7 +40,7 @@ let peer: Netns | undefined;
 let coturn: RunningCoturn | undefined;
 const listeners: ChildProcess[] = [];
 
-before(async () => {
+beforeAll(async () => {
     srv = createNetns("ts-fw-srv");
     peer = createNetns("ts-fw-peer");
     connect(srv, `${RELAY}/24`, peer, `${PEER}/24`);
@@ -69,7 +69,7 @@ before(async () => {
     });
 });
 
-after(async () => {
+afterAll(async () => {
     for (const l of listeners) if (l.exitCode === null) l.kill("SIGTERM");
     await coturn?.stop();
     srv?.remove();

@@ -16,18 +16,18 @@
  * TURN_STACK_BOOT_BREAK=<way> boots a deliberately broken user data instead
  * (see test/helpers/boot/break.ts): the test must then fail, naming the cause.
  */
-import { test, before, after } from "node:test";
+import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { COTURN_NOFILE, VM_PATHS } from "../infra/cloud-init";
-import { programJson } from "./helpers/program-json";
-import { runProbe, runTs, startUdpListener } from "./helpers/run";
-import { ROOT } from "./helpers/stack-config";
-import { bootInputs, bootUserData, EDGE_IP, PUBLIC_PEER, VM_IP, type BootedVm } from "./helpers/boot/vm";
-import { BREAKS, breakUserData } from "./helpers/boot/break";
+import { COTURN_NOFILE, VM_PATHS } from "../../infra/cloud-init";
+import { programJson } from "../helpers/program-json";
+import { runProbe, runTs, startUdpListener } from "../helpers/run";
+import { ROOT } from "../helpers/stack-config";
+import { bootInputs, bootUserData, EDGE_IP, PUBLIC_PEER, VM_IP, type BootedVm } from "../helpers/boot/vm";
+import { BREAKS, breakUserData } from "../helpers/boot/break";
 
 const inputs = bootInputs(programJson("prod"));
 const declared = inputs.userData;
@@ -41,16 +41,16 @@ const PEER_PORT = 40_000;
 let vm: BootedVm | undefined;
 const children: ChildProcess[] = [];
 
-before(
+beforeAll(
     async () => {
         if (breakWay) console.log(`boot test: TURN_STACK_BOOT_BREAK=${breakWay}: ${BREAKS[breakWay as keyof typeof BREAKS]}`);
         vm = await bootUserData({ ...inputs, userData, log: (l) => console.log(`boot test: ${l}`) });
         console.log(`boot test: timings (s) ${JSON.stringify(vm.timings)}`);
     },
-    { timeout: 20 * 60_000 },
+    20 * 60_000,
 );
 
-after(async () => {
+afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
     await vm?.teardown();
 });

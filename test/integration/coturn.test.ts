@@ -16,18 +16,18 @@
  * the one credentials are minted from) makes the matching tests fail,
  * showing they detect the weakness.
  */
-import { test, before, after } from "node:test";
+import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf } from "../infra/turnserver-conf";
-import { mintTurnCredential, turnRestPassword } from "../infra/credentials";
-import { DENIED_IPV4, coturnRange } from "../infra/peer-ranges";
-import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
-import { TurnClient, TurnError, Transport, softwareOf, type ConnectOptions } from "../scripts/lib/turn-client";
-import { makeTestPki, type TestPki } from "./helpers/tls-certs";
-import { stackConfig } from "./helpers/stack-config";
+import { parseTurnConfig } from "../../infra/config";
+import { renderTurnserverConf } from "../../infra/turnserver-conf";
+import { mintTurnCredential, turnRestPassword } from "../../infra/credentials";
+import { DENIED_IPV4, coturnRange } from "../../infra/peer-ranges";
+import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { TurnClient, TurnError, Transport, softwareOf, type ConnectOptions } from "../../scripts/lib/turn-client";
+import { makeTestPki, type TestPki } from "../helpers/tls-certs";
+import { stackConfig } from "../helpers/stack-config";
 
 const LISTEN = "127.0.1.1";
 const RELAY = "127.0.1.2";
@@ -42,7 +42,7 @@ const clients: TurnClient[] = [];
 
 const weaken = process.env.TURN_STACK_WEAKEN;
 
-before(async () => {
+beforeAll(async () => {
     pki = makeTestPki(cfg.domain!);
     const serverSecret = weaken === "secret" ? randomBytes(32).toString("base64") : secret;
     let conf = renderTurnserverConf({
@@ -64,7 +64,7 @@ before(async () => {
     peer.on("message", (msg, from) => peer.send(Buffer.concat([Buffer.from("echo:"), msg]), from.port, from.address));
 });
 
-after(async () => {
+afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
     peer?.close();
     await coturn?.stop();

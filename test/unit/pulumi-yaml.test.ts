@@ -1,12 +1,12 @@
 /** Pulumi.yaml and the stack files: Pulumi's own project schema, and the config block equal to infra/config.ts. */
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
-import { CONFIG_KEYS } from "../infra/config";
-import { ROOT, stackConfig } from "./helpers/stack-config";
+import { CONFIG_KEYS } from "../../infra/config";
+import { ROOT, stackConfig } from "../helpers/stack-config";
 
 const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as Record<string, any>;
 

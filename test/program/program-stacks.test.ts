@@ -3,10 +3,10 @@
  * process under Pulumi's mocks (test/helpers/dump-program.ts); and determinism:
  * two runs with the same config declare identical resources.
  */
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
-import { programJson } from "./helpers/program-json";
-import { MOCK_PUBLIC_IP } from "./helpers/mock-program";
+import { programJson } from "../helpers/program-json";
+import { MOCK_PUBLIC_IP } from "../helpers/mock-program";
 
 test("dev: small Graviton, unprotected address, IP-only ICE servers, no TLS ports", () => {
     const { resources, outputs } = programJson("dev");

@@ -6,19 +6,19 @@
  * and must answer an allocation with a credential minted for that config's TTL,
  * on a relay port inside that config's range.
  */
-import { test, after } from "node:test";
+import { test, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf } from "../infra/turnserver-conf";
-import { mintTurnCredential } from "../infra/credentials";
-import { startCoturn } from "../scripts/lib/coturn";
-import { TurnClient } from "../scripts/lib/turn-client";
-import { makeTestPki } from "./helpers/tls-certs";
+import { parseTurnConfig } from "../../infra/config";
+import { renderTurnserverConf } from "../../infra/turnserver-conf";
+import { mintTurnCredential } from "../../infra/credentials";
+import { startCoturn } from "../../scripts/lib/coturn";
+import { TurnClient } from "../../scripts/lib/turn-client";
+import { makeTestPki } from "../helpers/tls-certs";
 
 const pki = makeTestPki("turn.example.net");
-after(() => pki.cleanup());
+afterAll(() => pki.cleanup());
 
 const validRaw = fc
     .record({

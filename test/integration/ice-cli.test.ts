@@ -4,17 +4,17 @@
  * locally, Cloudflare credentials from a local STAND-IN for Cloudflare's API
  * (test/helpers/cloudflare-standin.ts), and both merged with the own relay first.
  */
-import { test, before, after } from "node:test";
+import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { turnRestPassword } from "../infra/credentials";
-import { FORMATS } from "../infra/formats";
-import { startCloudflareStandIn, type StandIn } from "./helpers/cloudflare-standin";
-import { runTs } from "./helpers/run";
-import { ROOT } from "./helpers/stack-config";
+import { turnRestPassword } from "../../infra/credentials";
+import { FORMATS } from "../../infra/formats";
+import { startCloudflareStandIn, type StandIn } from "../helpers/cloudflare-standin";
+import { runTs } from "../helpers/run";
+import { ROOT } from "../helpers/stack-config";
 
 const SCRIPT = join(ROOT, "scripts", "ice.ts");
 const dir = mkdtempSync(join(tmpdir(), "turn-stack-ice-"));
@@ -24,11 +24,11 @@ const KEY = "cloudflare-bearer";
 const OWN_URLS = ["turn:turn.example.com:3478?transport=udp", "turn:turn.example.com:3478?transport=tcp", "turns:turn.example.com:5349?transport=tcp", "turns:turn.example.com:443?transport=tcp"];
 const SECRET = "shared+secret/with=base64chars";
 
-before(async () => {
+beforeAll(async () => {
     cf = await startCloudflareStandIn();
     cf.keys.set(KEY_ID, KEY);
 });
-after(async () => {
+afterAll(async () => {
     await cf.close();
     rmSync(dir, { recursive: true, force: true });
 });

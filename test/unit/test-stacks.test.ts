@@ -4,7 +4,7 @@
  * an in-memory backend standing in for the Pulumi CLI (the real one,
  * scripts/lib/automation-backend.ts, needs the CLI and a state backend).
  */
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import {
     assertTestStackName,
@@ -17,9 +17,9 @@ import {
     testStackConfig,
     upTestStack,
     type TestStackBackend,
-} from "../scripts/lib/test-stacks";
-import { parseTurnConfig } from "../infra/config";
-import { stackConfig } from "./helpers/stack-config";
+} from "../../scripts/lib/test-stacks";
+import { parseTurnConfig } from "../../infra/config";
+import { stackConfig } from "../helpers/stack-config";
 
 /** In-memory stacks: config, and after `up` the resources a deployment would hold. */
 class FakeBackend implements TestStackBackend {

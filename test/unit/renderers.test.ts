@@ -1,16 +1,16 @@
 /** Pure renderers: turnserver.conf, ICE servers, TURN REST credentials, network rules, peer ranges. */
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
-import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf, type TurnserverConfOptions } from "../infra/turnserver-conf";
-import { buildIceServers, turnUrls } from "../infra/ice";
-import { mintTurnCredential, turnRestPassword } from "../infra/credentials";
-import { securityRules, serverPrivateIp, ruleName } from "../infra/network";
-import { DENIED_IPV4, DENIED_PEER_RANGES, coturnRange, isDeniedPeer } from "../infra/peer-ranges";
-import { listeners } from "../infra/listeners";
-import { stackConfig } from "./helpers/stack-config";
+import { parseTurnConfig } from "../../infra/config";
+import { renderTurnserverConf, type TurnserverConfOptions } from "../../infra/turnserver-conf";
+import { buildIceServers, turnUrls } from "../../infra/ice";
+import { mintTurnCredential, turnRestPassword } from "../../infra/credentials";
+import { securityRules, serverPrivateIp, ruleName } from "../../infra/network";
+import { DENIED_IPV4, DENIED_PEER_RANGES, coturnRange, isDeniedPeer } from "../../infra/peer-ranges";
+import { listeners } from "../../infra/listeners";
+import { stackConfig } from "../helpers/stack-config";
 
 const prod = parseTurnConfig(stackConfig("prod"));
 const vmOpts: TurnserverConfOptions = {

@@ -15,26 +15,26 @@
  * profile only, logging to stdout, and `allowed-peer-ip=192.0.2.1` (the relay
  * address, a documentation address the deny-list otherwise refuses).
  */
-import { test, before, after } from "node:test";
+import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf, type TurnserverConfOptions } from "../infra/turnserver-conf";
-import { renderNftables } from "../infra/cloud-init";
-import { mintTurnCredential } from "../infra/credentials";
-import { buildIceServers, turnUrls } from "../infra/ice";
-import { CLOUDFLARE_TURN_URLS } from "../infra/cloudflare-api";
-import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
-import { createNetns, connect, type Netns } from "./helpers/netns";
-import { launchChromium, type TestBrowser } from "./helpers/browser";
-import { relayBetweenTwoPeers } from "./helpers/webrtc-page";
-import { makeTestPki, type TestPki } from "./helpers/tls-certs";
-import { runProbe } from "./helpers/run";
-import { stackConfig } from "./helpers/stack-config";
+import { parseTurnConfig } from "../../infra/config";
+import { renderTurnserverConf, type TurnserverConfOptions } from "../../infra/turnserver-conf";
+import { renderNftables } from "../../infra/cloud-init";
+import { mintTurnCredential } from "../../infra/credentials";
+import { buildIceServers, turnUrls } from "../../infra/ice";
+import { CLOUDFLARE_TURN_URLS } from "../../infra/cloudflare-api";
+import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { createNetns, connect, type Netns } from "../helpers/netns";
+import { launchChromium, type TestBrowser } from "../helpers/browser";
+import { relayBetweenTwoPeers } from "../helpers/webrtc-page";
+import { makeTestPki, type TestPki } from "../helpers/tls-certs";
+import { runProbe } from "../helpers/run";
+import { stackConfig } from "../helpers/stack-config";
 
 const SERVER = "198.51.100.1";
 const CLIENT = "198.51.100.2";
@@ -73,7 +73,7 @@ async function coturnInSrv(over: Partial<TurnserverConfOptions>, probeListener: 
     return c;
 }
 
-before(async () => {
+beforeAll(async () => {
     srv = createNetns("ts-br-srv");
     cli = createNetns("ts-br-cli");
     connect(srv, `${SERVER}/24`, cli, `${CLIENT}/24`);
@@ -88,7 +88,7 @@ before(async () => {
     page = await browser.browser.newPage();
 });
 
-after(async () => {
+afterAll(async () => {
     await browser?.close();
     for (const c of coturns) await c.stop();
     srv?.remove();

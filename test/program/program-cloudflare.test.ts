@@ -3,17 +3,17 @@
  * pulumi.isSecret): no AWS at all, one Cloudflare TURN key whose token stays a
  * secret, Cloudflare's URLs in iceServers without credentials.
  */
-import { test, before } from "node:test";
+import { test, beforeAll } from "vitest";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { runProgram, MOCK_CF_KEY, MOCK_CF_KEY_ID, type MockedResource } from "./helpers/mock-program";
-import { CLOUDFLARE_TURN_URLS } from "../infra/cloudflare-api";
+import { runProgram, MOCK_CF_KEY, MOCK_CF_KEY_ID, type MockedResource } from "../helpers/mock-program";
+import { CLOUDFLARE_TURN_URLS } from "../../infra/cloudflare-api";
 
 const ACCOUNT = "00112233445566778899aabbccddeeff";
 const TOKEN = "cf-api-token-for-mock-tests-0123456789";
 let resources: MockedResource[];
 let outputs: Record<string, any>;
-before(async () => {
+beforeAll(async () => {
     ({ resources, outputs } = await runProgram("dev", { "turn:mode": "cloudflare", "turn:cloudflareAccountId": ACCOUNT, "cloudflare:apiToken": TOKEN }));
 });
 

@@ -3,12 +3,12 @@
  * config with fresh credentials, two TURN clients use exactly those to relay
  * to each other's relayed address, and Ctrl-C (SIGINT) stops coturn.
  */
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { TurnClient } from "../scripts/lib/turn-client";
-import { ROOT } from "./helpers/stack-config";
+import { TurnClient } from "../../scripts/lib/turn-client";
+import { ROOT } from "../helpers/stack-config";
 
 const SCRIPT = join(ROOT, "scripts", "local.ts");
 

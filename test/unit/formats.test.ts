@@ -5,7 +5,7 @@
  * Python (python3's ast on the aiortc snippet). Credentials with + / = " $
  * (and ' where the format can hold it) must survive.
  */
-import { test, after } from "node:test";
+import { test, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import dotenv from "dotenv";
-import { formatIceServers, envValue } from "../infra/formats";
-import type { RTCIceServer } from "../infra/ice";
+import { formatIceServers, envValue } from "../../infra/formats";
+import type { RTCIceServer } from "../../infra/ice";
 
 const dir = mkdtempSync(join(tmpdir(), "turn-stack-formats-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function file(name: string, text: string): string {
     const p = join(dir, name);

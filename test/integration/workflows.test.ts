@@ -4,14 +4,14 @@
  * promises: previews commented on PRs, per-PR concurrency, prod behind an
  * environment, review stacks, a scheduled sweep, OIDC instead of keys.
  */
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { ROOT } from "./helpers/stack-config";
+import { ROOT } from "../helpers/stack-config";
 
 const WORKFLOWS = join(ROOT, ".github", "workflows");
 const files = [...readdirSync(WORKFLOWS).map((f) => join(WORKFLOWS, f)), join(ROOT, ".github", "actions", "setup", "action.yml")];

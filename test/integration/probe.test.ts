@@ -3,18 +3,18 @@
  * local coturn running the prod config (addresses and certificate changed for
  * loopback): pass on every listener, wrong secret, timeout, refused connection.
  */
-import { test, before, after } from "node:test";
+import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf } from "../infra/turnserver-conf";
-import { probeListenerSpec } from "../infra/listeners";
-import { startCoturn, type RunningCoturn } from "../scripts/lib/coturn";
-import { failureSummary, parseTargets, probeListeners } from "../scripts/lib/probe";
-import { makeTestPki, type TestPki } from "./helpers/tls-certs";
-import { runTs } from "./helpers/run";
-import { ROOT, stackConfig } from "./helpers/stack-config";
+import { parseTurnConfig } from "../../infra/config";
+import { renderTurnserverConf } from "../../infra/turnserver-conf";
+import { probeListenerSpec } from "../../infra/listeners";
+import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { failureSummary, parseTargets, probeListeners } from "../../scripts/lib/probe";
+import { makeTestPki, type TestPki } from "../helpers/tls-certs";
+import { runTs } from "../helpers/run";
+import { ROOT, stackConfig } from "../helpers/stack-config";
 
 const HOST = "127.0.5.1";
 const cfg = parseTurnConfig(stackConfig("prod"));
@@ -22,12 +22,12 @@ const secret = randomBytes(32).toString("base64");
 let coturn: RunningCoturn;
 let pki: TestPki;
 
-before(async () => {
+beforeAll(async () => {
     pki = makeTestPki(cfg.domain!);
     const conf = renderTurnserverConf({ ...cfg, listeningIp: HOST, relayIp: "127.0.5.2", tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile }, staticAuthSecret: secret, log: "stdout" });
     coturn = await startCoturn({ conf, host: HOST, port: 3478, secret });
 });
-after(async () => {
+afterAll(async () => {
     await coturn?.stop();
     pki?.cleanup();
 });

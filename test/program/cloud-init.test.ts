@@ -3,25 +3,25 @@
  * by Debian's cloud-init 22.4 `schema`, a strict YAML 1.1 parse, nftables' own
  * parser and bash's syntax check.
  */
-import { test } from "node:test";
+import { test, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument, stringify } from "yaml";
-import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf } from "../infra/turnserver-conf";
-import { VM_PATHS, COTURN_NOFILE } from "../infra/cloud-init";
-import { programJson, userDataOf } from "./helpers/program-json";
-import { MOCK_PUBLIC_IP } from "./helpers/mock-program";
-import { stackConfig } from "./helpers/stack-config";
-import { newerCloudConfigSchema, validateCloudConfig, writeOrderProblems } from "./helpers/cloud-config-checks";
+import { parseTurnConfig } from "../../infra/config";
+import { renderTurnserverConf } from "../../infra/turnserver-conf";
+import { VM_PATHS, COTURN_NOFILE } from "../../infra/cloud-init";
+import { programJson, userDataOf } from "../helpers/program-json";
+import { MOCK_PUBLIC_IP } from "../helpers/mock-program";
+import { stackConfig } from "../helpers/stack-config";
+import { newerCloudConfigSchema, validateCloudConfig, writeOrderProblems } from "../helpers/cloud-config-checks";
 
 const stacks = { prod: programJson("prod"), dev: programJson("dev") };
 const newer = newerCloudConfigSchema();
 const dir = mkdtempSync(join(tmpdir(), "turn-stack-cloud-init-"));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(cmd: string, args: string[], input?: string) {
     const r = spawnSync(cmd, args, { encoding: "utf8", input });
