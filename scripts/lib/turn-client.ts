@@ -12,207 +12,38 @@
  * Transports: `udp` (with RFC 8489 §6.2.1 retransmission), `tcp`, and `tls`
  * (TURN over TLS, RFC 7350), framed per RFC 8489 §6.2.2.
  */
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
 import tls from "node:tls";
-import { crc32 } from "node:zlib";
 import { isIP } from "node:net";
+import {
+    Attr,
+    Class,
+    Method,
+    Transport,
+    TurnError,
+    attrValue as attr,
+    decodeChannelData,
+    decodeMessage,
+    decodeXorAddress,
+    encodeChannelData,
+    encodeMessage,
+    encodeXorAddress,
+    errorOf,
+    isChannelData,
+    longTermKey,
+    streamFrameLength,
+    u32,
+    type Address,
+    type StunMessage,
+} from "./stun-codec";
 
-const MAGIC_COOKIE = 0x2112a442;
-const FINGERPRINT_XOR = 0x5354554e;
-
-/** STUN/TURN methods (RFC 8489 §18.2, RFC 8656 §17). */
-export const Method = {
-    Binding: 0x001,
-    Allocate: 0x003,
-    Refresh: 0x004,
-    Send: 0x006,
-    Data: 0x007,
-    CreatePermission: 0x008,
-    ChannelBind: 0x009,
-} as const;
-
-/** STUN message classes (RFC 8489 §5). */
-const Class = { Request: 0x000, Indication: 0x010, Success: 0x100, Error: 0x110 } as const;
-
-/** Attribute types (RFC 8489 §18.3, RFC 8656 §18). */
-export const Attr = {
-    MappedAddress: 0x0001,
-    Username: 0x0006,
-    MessageIntegrity: 0x0008,
-    ErrorCode: 0x0009,
-    ChannelNumber: 0x000c,
-    Lifetime: 0x000d,
-    XorPeerAddress: 0x0012,
-    Data: 0x0013,
-    Realm: 0x0014,
-    Nonce: 0x0015,
-    XorRelayedAddress: 0x0016,
-    RequestedTransport: 0x0019,
-    XorMappedAddress: 0x0020,
-    Software: 0x8022,
-    Fingerprint: 0x8028,
-} as const;
-
-/** IANA protocol numbers for REQUESTED-TRANSPORT. */
-export const Transport = { UDP: 17, TCP: 6 } as const;
-
-/** A transport address. */
-export interface Address {
-    address: string;
-    port: number;
-}
-
-/** A decoded STUN message. */
-export interface StunMessage {
-    method: number;
-    cls: number;
-    transactionId: Buffer;
-    attrs: { type: number; value: Buffer }[];
-}
+// The codec's public names, re-exported so callers keep importing the client alone.
+export { Attr, Method, Transport, TurnError, softwareOf, type Address, type StunMessage } from "./stun-codec";
 
 /** An attribute to send: a raw value, or a peer address encoded per transaction. */
 type OutAttr = { type: number; value: Buffer } | { type: number; peer: Address };
-
-/** A STUN/TURN error response, as an Error. `code` is the ERROR-CODE number (RFC 8489 §14.8). */
-export class TurnError extends Error {
-    constructor(
-        readonly code: number,
-        readonly reason: string,
-        readonly method: number,
-    ) {
-        super(`TURN error ${code} ${reason}`);
-        this.name = "TurnError";
-    }
-}
-
-function messageType(method: number, cls: number): number {
-    return (method & 0x000f) | ((method & 0x0070) << 1) | ((method & 0x0f80) << 2) | cls;
-}
-
-function splitType(type: number): { method: number; cls: number } {
-    const method = (type & 0x000f) | ((type >> 1) & 0x0070) | ((type >> 2) & 0x0f80);
-    return { method, cls: type & 0x0110 };
-}
-
-function pad4(n: number): number {
-    return (n + 3) & ~3;
-}
-
-function attrBuf(type: number, value: Buffer): Buffer {
-    const b = Buffer.alloc(4 + pad4(value.length));
-    b.writeUInt16BE(type, 0);
-    b.writeUInt16BE(value.length, 2);
-    value.copy(b, 4);
-    return b;
-}
-
-/** Encode an XOR-*-ADDRESS value (RFC 8489 §14.2). */
-export function encodeXorAddress(addr: Address, transactionId: Buffer): Buffer {
-    const family = isIP(addr.address);
-    if (family === 0) throw new Error(`not an IP address: ${addr.address}`);
-    const ip = family === 4 ? Buffer.from(addr.address.split(".").map(Number)) : ipv6Bytes(addr.address);
-    const mask = Buffer.concat([u32(MAGIC_COOKIE), transactionId]);
-    const x = Buffer.from(ip.map((byte, i) => byte ^ mask[i]));
-    const head = Buffer.alloc(4);
-    head.writeUInt8(family === 4 ? 0x01 : 0x02, 1);
-    head.writeUInt16BE(addr.port ^ (MAGIC_COOKIE >>> 16), 2);
-    return Buffer.concat([head, x]);
-}
-
-/** Decode an XOR-*-ADDRESS value. */
-export function decodeXorAddress(v: Buffer, transactionId: Buffer): Address {
-    const family = v.readUInt8(1);
-    const port = v.readUInt16BE(2) ^ (MAGIC_COOKIE >>> 16);
-    const mask = Buffer.concat([u32(MAGIC_COOKIE), transactionId]);
-    const raw = Buffer.from(v.subarray(4).map((byte, i) => byte ^ mask[i]));
-    const address = family === 0x01 ? [...raw.subarray(0, 4)].join(".") : formatIpv6(raw);
-    return { address, port };
-}
-
-function u32(n: number): Buffer {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(n >>> 0);
-    return b;
-}
-
-function ipv6Bytes(text: string): Buffer {
-    // Expand "::" and any embedded dotted IPv4 (e.g. ::ffff:10.0.0.1).
-    let s = text;
-    const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-    if (v4) {
-        const [a, b, c, d] = v4[1].split(".").map(Number);
-        s = s.slice(0, -v4[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-    }
-    const [head, tail] = s.split("::");
-    const h = head ? head.split(":") : [];
-    const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
-    const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-    const out = Buffer.alloc(16);
-    groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-    return out;
-}
-
-function formatIpv6(b: Buffer): string {
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-    return groups.join(":");
-}
-
-/** Long-term credential key: MD5(username ":" realm ":" password) (RFC 8489 §9.2.2). */
-export function longTermKey(username: string, realm: string, password: string): Buffer {
-    return createHash("md5").update(`${username}:${realm}:${password}`).digest();
-}
-
-/**
- * Encode a STUN message. With `key`, appends MESSAGE-INTEGRITY (HMAC-SHA1,
- * RFC 8489 §14.5); always appends FINGERPRINT (§14.7).
- */
-export function encodeMessage(m: StunMessage, key?: Buffer): Buffer {
-    let body = Buffer.concat(m.attrs.map((a) => attrBuf(a.type, a.value)));
-    const header = (extra: number) => {
-        const h = Buffer.alloc(20);
-        h.writeUInt16BE(messageType(m.method, m.cls), 0);
-        h.writeUInt16BE(body.length + extra, 2);
-        h.writeUInt32BE(MAGIC_COOKIE, 4);
-        m.transactionId.copy(h, 8);
-        return h;
-    };
-    if (key) {
-        const hmac = createHmac("sha1", key).update(Buffer.concat([header(24), body])).digest();
-        body = Buffer.concat([body, attrBuf(Attr.MessageIntegrity, hmac)]);
-    }
-    const crc = (crc32(Buffer.concat([header(8), body])) ^ FINGERPRINT_XOR) >>> 0;
-    body = Buffer.concat([body, attrBuf(Attr.Fingerprint, u32(crc))]);
-    return Buffer.concat([header(0), body]);
-}
-
-/** Decode one STUN message; throws on a malformed one. */
-export function decodeMessage(buf: Buffer): StunMessage {
-    if (buf.length < 20 || buf.readUInt32BE(4) !== MAGIC_COOKIE || (buf[0] & 0xc0) !== 0) throw new Error("not a STUN message");
-    const len = buf.readUInt16BE(2);
-    if (buf.length < 20 + len) throw new Error("truncated STUN message");
-    const { method, cls } = splitType(buf.readUInt16BE(0));
-    const attrs: StunMessage["attrs"] = [];
-    for (let off = 20; off + 4 <= 20 + len; ) {
-        const type = buf.readUInt16BE(off);
-        const alen = buf.readUInt16BE(off + 2);
-        attrs.push({ type, value: buf.subarray(off + 4, off + 4 + alen) });
-        off += 4 + pad4(alen);
-    }
-    return { method, cls, transactionId: Buffer.from(buf.subarray(8, 20)), attrs };
-}
-
-function attr(m: StunMessage, type: number): Buffer | undefined {
-    return m.attrs.find((a) => a.type === type)?.value;
-}
-
-function errorOf(m: StunMessage): TurnError {
-    const v = attr(m, Attr.ErrorCode);
-    const code = v ? (v[2] & 0x7) * 100 + v[3] : 0;
-    return new TurnError(code, v ? v.subarray(4).toString("utf8") : "", m.method);
-}
 
 /** Where and how to reach a TURN server. */
 export interface ConnectOptions {
@@ -400,11 +231,7 @@ export class TurnClient {
 
     /** Send data on a bound channel as ChannelData (RFC 8656 §12.4). */
     sendChannelData(channel: number, data: Buffer): void {
-        const head = Buffer.alloc(4);
-        head.writeUInt16BE(channel, 0);
-        head.writeUInt16BE(data.length, 2);
-        const padded = this.opts.transport === "udp" ? Buffer.alloc(0) : Buffer.alloc(pad4(data.length) - data.length);
-        this.sendRaw(Buffer.concat([head, data, padded]));
+        this.sendRaw(encodeChannelData(channel, data, this.opts.transport !== "udp"));
     }
 
     /** Refresh the allocation (RFC 8656 §8); lifetime 0 deletes it. */
@@ -496,11 +323,7 @@ export class TurnClient {
     private onStream(chunk: Buffer): void {
         this.tcpBuffer = Buffer.concat([this.tcpBuffer, chunk]);
         while (this.tcpBuffer.length >= 4) {
-            const first = this.tcpBuffer[0];
-            const len =
-                first >= 0x40 && first <= 0x7f
-                    ? 4 + pad4(this.tcpBuffer.readUInt16BE(2)) // ChannelData, padded on streams
-                    : 20 + this.tcpBuffer.readUInt16BE(2);
+            const len = streamFrameLength(this.tcpBuffer);
             if (this.tcpBuffer.length < len) return;
             const one = this.tcpBuffer.subarray(0, len);
             this.tcpBuffer = this.tcpBuffer.subarray(len);
@@ -509,10 +332,10 @@ export class TurnClient {
     }
 
     private onPacket(b: Buffer): void {
-        if (b.length >= 4 && b[0] >= 0x40 && b[0] <= 0x7f) {
-            const channel = b.readUInt16BE(0);
+        if (isChannelData(b)) {
+            const { channel, data } = decodeChannelData(b);
             const peer = this.channels.get(channel);
-            if (peer) this.emit({ peer, data: b.subarray(4, 4 + b.readUInt16BE(2)) });
+            if (peer) this.emit({ peer, data });
             return;
         }
         let m: StunMessage;
@@ -542,9 +365,4 @@ export class TurnClient {
 
 function methodName(method: number): string {
     return Object.entries(Method).find(([, v]) => v === method)?.[0] ?? `method 0x${method.toString(16)}`;
-}
-
-/** SOFTWARE attribute of a message, if present (coturn's `no-software-attribute` removes it). */
-export function softwareOf(m: StunMessage): string | undefined {
-    return attr(m, Attr.Software)?.toString("utf8");
 }
