@@ -18,10 +18,11 @@ export interface RTCIceServer {
  * then TCP, then TLS on 5349 and 443.
  * @param host the server's public IP or DNS name (IPv6 literals are bracketed)
  * @param tls whether the server has TLS listeners (only with a domain and certificate)
+ * @param listeningPort coturn's `listening-port` (TURN over UDP/TCP), default 3478
  */
-export function turnUrls(host: string, tls: boolean): string[] {
+export function turnUrls(host: string, tls: boolean, listeningPort?: number): string[] {
     const h = host.includes(":") ? `[${host}]` : host;
-    return listeners(tls).map((l) => `${l.scheme}:${h}:${l.port}?transport=${l.transport}`);
+    return listeners(tls, listeningPort).map((l) => `${l.scheme}:${h}:${l.port}?transport=${l.transport}`);
 }
 
 /**
@@ -30,9 +31,11 @@ export function turnUrls(host: string, tls: boolean): string[] {
  *   must be the certificate's name
  * @param tls whether to include the `turns:` URLs
  * @param credential minted credential; omitted: URLs only (for stack outputs)
+ * @param listeningPort coturn's `listening-port` (TURN over UDP/TCP), default 3478: pass the value
+ *   the turnserver.conf was rendered with, so the URLs name the port coturn listens on
  */
-export function buildIceServers(host: string, tls: boolean, credential?: TurnCredential): RTCIceServer[] {
-    const server: RTCIceServer = { urls: turnUrls(host, tls) };
+export function buildIceServers(host: string, tls: boolean, credential?: TurnCredential, listeningPort?: number): RTCIceServer[] {
+    const server: RTCIceServer = { urls: turnUrls(host, tls, listeningPort) };
     if (credential) {
         server.username = credential.username;
         server.credential = credential.credential;

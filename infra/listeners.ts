@@ -37,12 +37,14 @@ export interface Listener {
  * The listeners a server offers. TLS listeners exist only when the server has a
  * certificate (a domain), since `turns:` needs a name a certificate can match.
  * @param tls whether TLS listeners are enabled
+ * @param listeningPort the TURN over UDP/TCP port (coturn's `listening-port`): 3478 in the cloud;
+ *   `npm run local -- --port` changes it, and the ICE URLs follow from this one value
  * @returns UDP first, then TCP, then TLS 5349, then TLS 443
  */
-export function listeners(tls: boolean): Listener[] {
+export function listeners(tls: boolean, listeningPort: number = TURN_PORT): Listener[] {
     const out: Listener[] = [
-        { port: TURN_PORT, transport: "udp", scheme: "turn", coturnPort: TURN_PORT, description: "TURN over UDP" },
-        { port: TURN_PORT, transport: "tcp", scheme: "turn", coturnPort: TURN_PORT, description: "TURN over TCP" },
+        { port: listeningPort, transport: "udp", scheme: "turn", coturnPort: listeningPort, description: "TURN over UDP" },
+        { port: listeningPort, transport: "tcp", scheme: "turn", coturnPort: listeningPort, description: "TURN over TCP" },
     ];
     if (tls) {
         out.push(

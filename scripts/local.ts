@@ -68,7 +68,7 @@ async function main(): Promise<number> {
     console.error(`turn-stack local: coturn (pid ${coturn.pid}) answered a TURN allocation. Ctrl-C to stop.`);
 
     const credential = mintTurnCredential(secret, { ttlSeconds, userId: values.user });
-    console.log(JSON.stringify({ iceServers: buildIceServers(listen, false, credential), expiresAt: credential.expiresAt }, null, 2));
+    console.log(JSON.stringify({ iceServers: buildIceServers(listen, false, credential, port), expiresAt: credential.expiresAt }, null, 2));
 
     return new Promise<number>((resolve) => {
         const stop = (signal: string) => {

@@ -21,14 +21,19 @@ function alive(pid: number): boolean {
     }
 }
 
-test("npm run local: working TURN server and ICE config, relay between two clients, clean stop on Ctrl-C", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, "--listen", "127.0.2.1"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+interface Printed {
+    iceServers: { urls: string[]; username: string; credential: string }[];
+}
+
+/** Start scripts/local.ts as `npm run local -- <args>` does; resolves once it printed the ICE config. */
+function startLocal(args: string[]) {
+    const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const out = { stderr: "" };
+    child.stderr.on("data", (b: Buffer) => (out.stderr += b.toString()));
     const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
-    const printed = new Promise<{ iceServers: { urls: string[]; username: string; credential: string }[] }>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ICE config within 30 s; stderr:\n${stderr}`)), 30_000);
+    const printed = new Promise<Printed>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ICE config within 30 s; stderr:\n${out.stderr}`)), 30_000);
         child.stdout.on("data", (b: Buffer) => {
             stdout += b.toString();
             try {
@@ -39,15 +44,34 @@ test("npm run local: working TURN server and ICE config, relay between two clien
                 /* not complete yet */
             }
         });
-        child.once("exit", () => reject(new Error(`local exited early; stderr:\n${stderr}`)));
+        child.once("exit", () => reject(new Error(`local exited early; stderr:\n${out.stderr}`)));
     });
+    /**
+     * Cleanup after a failure: Ctrl-C (the script stops its coturn), SIGKILL after 5 s, and then
+     * coturn by its PID if it still runs, so a failed test leaves no coturn behind.
+     */
+    const kill = async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+            child.kill("SIGINT");
+            const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+            await exited;
+            clearTimeout(killer);
+        }
+        const coturnPid = Number(/coturn \(pid (\d+)\)/.exec(out.stderr)?.[1]);
+        if (coturnPid && alive(coturnPid)) process.kill(coturnPid, "SIGKILL");
+    };
+    return { child, out, exited, printed, kill };
+}
+
+test("npm run local: working TURN server and ICE config, relay between two clients, clean stop on Ctrl-C", async () => {
+    const { child, out, exited, printed, kill } = startLocal(["--listen", "127.0.2.1"]);
     const clients: TurnClient[] = [];
     try {
         const { iceServers } = await printed;
         assert.deepEqual(iceServers[0].urls, ["turn:127.0.2.1:3478?transport=udp", "turn:127.0.2.1:3478?transport=tcp"]);
         const { username, credential } = iceServers[0];
         assert.match(username, /^\d{10}:local$/);
-        const coturnPid = Number(/coturn \(pid (\d+)\)/.exec(stderr)![1]);
+        const coturnPid = Number(/coturn \(pid (\d+)\)/.exec(out.stderr)![1]);
         assert.ok(alive(coturnPid));
 
         // Two clients relay to each other's relayed address, as two WebRTC peers would.
@@ -72,10 +96,28 @@ test("npm run local: working TURN server and ICE config, relay between two clien
         assert.equal(alive(coturnPid), false, "coturn stopped");
     } finally {
         await Promise.all(clients.map((c) => c.close()));
-        if (child.exitCode === null) {
-            child.kill("SIGKILL");
-            await exited;
-        }
+        await kill();
+    }
+});
+
+// Issue 10 item 7: with --port, coturn listened there but the printed URLs said 3478.
+test("npm run local -- --port 3579: the printed ICE URLs name the port coturn listens on, and work", async () => {
+    const { child, exited, printed, kill } = startLocal(["--listen", "127.0.2.5", "--port", "3579"]);
+    let client: TurnClient | undefined;
+    try {
+        const { iceServers } = await printed;
+        assert.deepEqual(iceServers[0].urls, ["turn:127.0.2.5:3579?transport=udp", "turn:127.0.2.5:3579?transport=tcp"]);
+        // Use the printed config as a WebRTC client would: host and port from the URL.
+        const url = /^turn:([\d.]+):(\d+)\?transport=udp$/.exec(iceServers[0].urls[0])!;
+        client = await TurnClient.connect({ host: url[1], port: Number(url[2]), transport: "udp", timeoutMs: 3000 });
+        const { relayed } = await client.allocate(iceServers[0].username, iceServers[0].credential);
+        assert.equal(relayed.address, "127.0.2.6");
+        await client.close();
+        child.kill("SIGINT");
+        assert.equal(await exited, 0);
+    } finally {
+        await client?.close();
+        await kill();
     }
 });
 
