@@ -24,6 +24,7 @@ import { stringify } from "yaml";
 import { DENIED_IPV4, DENIED_IPV6 } from "./peer-ranges";
 import { COTURN_LISTENING_PORTS, TURNS_HTTPS_PORT, TURNS_PORT } from "./listeners";
 import type { DebianArch } from "./instance-types";
+import { ephemeralPortRange, type PortRange } from "./port-range";
 
 /** Where things live on the VM. */
 export const VM_PATHS = {
@@ -55,9 +56,8 @@ export interface CloudInitOptions {
     secretParameterName: string;
     /** Debian architecture, for the SSM agent package. */
     arch: DebianArch;
-    /** Relay port range, to keep the kernel's ephemeral ports out of it. */
-    relayMinPort: number;
-    relayMaxPort: number;
+    /** Relay port range, to keep the kernel's ephemeral ports out of it (port-range.ts). */
+    relayPortRange: PortRange;
     /** With a domain: obtain a Let's Encrypt certificate for it at boot. */
     domain?: string;
     /** Let's Encrypt account email (optional). */
@@ -68,7 +68,8 @@ export interface CloudInitOptions {
  * Render the user data.
  * @returns `#cloud-config` followed by the YAML document
  * @throws Error when the config still contains a `static-auth-secret` (the
- *   secret must not sit in user data), or an input would break a shell line
+ *   secret must not sit in user data), an input would break a shell line, or
+ *   the relay range leaves no room for the kernel's ephemeral ports (the validator refuses such ranges)
  */
 export function renderCloudInit(o: CloudInitOptions): string {
     if (/^static-auth-secret=/m.test(o.turnserverConf)) {
@@ -245,9 +246,12 @@ function sysctls(o: CloudInitOptions): string {
         "net.core.wmem_max = 16777216",
         "net.core.netdev_max_backlog = 16384",
     ];
-    // Keep the kernel's ephemeral ports (default 32768-60999) out of the relay range.
-    if (o.relayMinPort > 33768) lines.push(`net.ipv4.ip_local_port_range = 32768 ${o.relayMinPort - 1}`);
-    else if (o.relayMaxPort < 59999) lines.push(`net.ipv4.ip_local_port_range = ${o.relayMaxPort + 1} 60999`);
+    // Keep the kernel's ephemeral ports (default 32768-60999) out of the relay range: an
+    // ephemeral socket on a relay port makes that port unusable for allocations. Always
+    // rendered, so the range never depends on the kernel's default (port-range.ts).
+    const ephemeral = ephemeralPortRange(o.relayPortRange);
+    if (!ephemeral) throw new Error(`relay range ${o.relayPortRange} leaves no room for the kernel's ephemeral ports`);
+    lines.push(`net.ipv4.ip_local_port_range = ${ephemeral.min} ${ephemeral.max}`);
     return lines.join("\n") + "\n";
 }
 

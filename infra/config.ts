@@ -8,7 +8,7 @@
  * key with its value and what is allowed.
  */
 import ipaddr from "ipaddr.js";
-import { COTURN_LISTENING_PORTS } from "./listeners";
+import { checkRelayPortRange, type PortRange } from "./port-range";
 import { instanceTypeInfo, knownFamilies, type DebianArch } from "./instance-types";
 
 /** Config namespace: the Pulumi project name. */
@@ -24,10 +24,7 @@ export interface KeySpec {
     description: string;
 }
 
-/** Lowest relay port: ports below 1024 are privileged. */
-export const MIN_UNPRIVILEGED_PORT = 1024;
-/** Smallest relay range: each allocation holds one relay port (RFC 8656 §6.2). */
-export const MIN_RELAY_PORTS = 128;
+export { MIN_UNPRIVILEGED_PORT, MIN_RELAY_PORTS } from "./port-range";
 /** Bounds for TURN REST API credential lifetime, seconds (172800 is Cloudflare's maximum too). */
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 172_800;
@@ -82,8 +79,8 @@ export interface TurnConfig {
     amiId?: string;
     availabilityZone?: string;
     vpcCidr: string;
-    relayMinPort: number;
-    relayMaxPort: number;
+    /** The relay port range (`turn:relayMinPort` to `turn:relayMaxPort`), checked by port-range.ts. */
+    relayPortRange: PortRange;
     clientCidrs: string[];
     credentialTtlSeconds: number;
     userQuota: number;
@@ -238,25 +235,9 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         }
     }
 
-    // relay range
-    const relayMinPort = int("relayMinPort");
-    const relayMaxPort = int("relayMaxPort");
-    for (const [key, port] of [["relayMinPort", relayMinPort], ["relayMaxPort", relayMaxPort]] as const) {
-        if (Number.isInteger(port) && (port < MIN_UNPRIVILEGED_PORT || port > 65535)) {
-            bad(key, port, `must be a port from ${MIN_UNPRIVILEGED_PORT} to 65535 (ports below ${MIN_UNPRIVILEGED_PORT} are privileged)`);
-        }
-    }
-    if (Number.isInteger(relayMinPort) && Number.isInteger(relayMaxPort)) {
-        if (relayMinPort > relayMaxPort) {
-            bad("relayMinPort", relayMinPort, `must not be above turn:relayMaxPort (${relayMaxPort}); the relay range is inverted`);
-        } else if (relayMaxPort - relayMinPort + 1 < MIN_RELAY_PORTS) {
-            bad("relayMaxPort", relayMaxPort, `relay range ${relayMinPort}-${relayMaxPort} holds ${relayMaxPort - relayMinPort + 1} ports; at least ${MIN_RELAY_PORTS} are needed (one per allocation)`);
-        }
-        const clash = COTURN_LISTENING_PORTS.filter((p) => p >= relayMinPort && p <= relayMaxPort);
-        if (clash.length > 0) {
-            bad("relayMinPort", relayMinPort, `relay range ${relayMinPort}-${relayMaxPort} overlaps listening port ${clash.join(", ")}; use a range clear of ${COTURN_LISTENING_PORTS.join(", ")} (default 49152-65535)`);
-        }
-    }
+    // relay range: the rules live in port-range.ts
+    const relay = checkRelayPortRange(int("relayMinPort"), int("relayMaxPort"), { min: `${NAMESPACE}:relayMinPort`, max: `${NAMESPACE}:relayMaxPort` });
+    for (const p of relay.problems) bad(p.end === "min" ? "relayMinPort" : "relayMaxPort", p.value, p.allowed);
 
     // clients
     const clientCidrs = list("clientCidrs");
@@ -280,9 +261,8 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
     if (Number.isInteger(totalQuota) && Number.isInteger(userQuota) && totalQuota < userQuota) {
         bad("totalQuota", totalQuota, `must be at least turn:userQuota (${userQuota})`);
     }
-    const relayPorts = relayMaxPort - relayMinPort + 1;
-    if (Number.isInteger(totalQuota) && relayPorts > 0 && totalQuota > relayPorts) {
-        bad("totalQuota", totalQuota, `must not exceed the relay range size (${relayPorts} ports from ${relayMinPort} to ${relayMaxPort})`);
+    if (Number.isInteger(totalQuota) && relay.range && totalQuota > relay.range.size) {
+        bad("totalQuota", totalQuota, `must not exceed the relay range size (${relay.range.size} ports from ${relay.range.min} to ${relay.range.max})`);
     }
     const protectAddress = bool("protectAddress");
     const readinessCheck = bool("readinessCheck");
@@ -307,8 +287,7 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         amiId: amiId || undefined,
         availabilityZone: availabilityZone || undefined,
         vpcCidr,
-        relayMinPort,
-        relayMaxPort,
+        relayPortRange: relay.range!, // set: no problems were found
         clientCidrs,
         credentialTtlSeconds,
         userQuota,

@@ -5,6 +5,7 @@
  */
 import ipaddr from "ipaddr.js";
 import { ACME_HTTP_PORT, listeners } from "./listeners";
+import type { PortRange } from "./port-range";
 
 /** Offset of the server's private IP in the subnet (AWS reserves the first four and the last address). */
 export const PRIVATE_IP_OFFSET = 10;
@@ -34,8 +35,8 @@ export interface SecurityRule {
 /** Inputs of {@link securityRules}. */
 export interface SecurityRuleOptions {
     clientCidrs: string[];
-    relayMinPort: number;
-    relayMaxPort: number;
+    /** The relay port range (port-range.ts), opened for UDP. */
+    relayPortRange: PortRange;
     /** TLS listeners (and the ACME HTTP-01 port) exist only with a domain. */
     tls: boolean;
 }
@@ -52,7 +53,7 @@ export function securityRules(o: SecurityRuleOptions): SecurityRule[] {
         for (const l of listeners(o.tls)) {
             rules.push({ direction: "ingress", protocol: l.transport, fromPort: l.port, toPort: l.port, cidr, description: l.description });
         }
-        rules.push({ direction: "ingress", protocol: "udp", fromPort: o.relayMinPort, toPort: o.relayMaxPort, cidr, description: "TURN relay range (UDP)" });
+        rules.push({ direction: "ingress", protocol: "udp", fromPort: o.relayPortRange.min, toPort: o.relayPortRange.max, cidr, description: "TURN relay range (UDP)" });
     }
     if (o.tls) {
         rules.push({ direction: "ingress", protocol: "tcp", fromPort: ACME_HTTP_PORT, toPort: ACME_HTTP_PORT, cidr: "0.0.0.0/0", description: "Let's Encrypt HTTP-01 challenge" });

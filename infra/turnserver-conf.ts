@@ -13,6 +13,7 @@
  */
 import { COTURN_DENIED_RANGES, coturnRange } from "./peer-ranges";
 import { TURN_PORT, TURNS_PORT } from "./listeners";
+import type { PortRange } from "./port-range";
 
 /** ECDHE key exchange with AEAD ciphers only (Mozilla "intermediate" TLS 1.2 list). */
 export const TLS_CIPHERS = [
@@ -38,9 +39,8 @@ export interface TurnserverConfOptions {
     listeningPort?: number;
     /** TLS listener; omitted: TLS and DTLS are off (`no-tls`, `no-dtls`). */
     tls?: { certFile: string; keyFile: string; port?: number };
-    /** Relay port range, inclusive (coturn `min-port`/`max-port`). */
-    relayMinPort: number;
-    relayMaxPort: number;
+    /** Relay port range, inclusive (coturn `min-port`/`max-port`; port-range.ts). */
+    relayPortRange: PortRange;
     /** Concurrent allocations per username / on the server. */
     userQuota: number;
     totalQuota: number;
@@ -64,13 +64,12 @@ export interface TurnserverConfOptions {
 /**
  * Render turnserver.conf.
  * @returns the file's text, one option per line, `#` comments
- * @throws Error when the secret or realm contains a newline, or the relay range is inverted
+ * @throws Error when the secret or realm contains a newline
  */
 export function renderTurnserverConf(o: TurnserverConfOptions): string {
     for (const [name, v] of [["realm", o.realm], ["static-auth-secret", o.staticAuthSecret ?? ""]]) {
         if (/[\r\n]/.test(v)) throw new Error(`${name} must not contain a line break`);
     }
-    if (o.relayMinPort > o.relayMaxPort) throw new Error(`relay range ${o.relayMinPort}-${o.relayMaxPort} is inverted`);
     const lines: string[] = [
         "# turnserver.conf rendered by turn-stack (infra/turnserver-conf.ts). Do not edit on the server.",
         "",
@@ -80,7 +79,7 @@ export function renderTurnserverConf(o: TurnserverConfOptions): string {
         `relay-ip=${o.relayIp}`,
     ];
     if (o.externalIp) lines.push(`external-ip=${o.externalIp.public}/${o.externalIp.private}`);
-    lines.push(`min-port=${o.relayMinPort}`, `max-port=${o.relayMaxPort}`);
+    lines.push(`min-port=${o.relayPortRange.min}`, `max-port=${o.relayPortRange.max}`);
     if (o.tls) {
         lines.push(
             `tls-listening-port=${o.tls.port ?? TURNS_PORT}`,

@@ -63,7 +63,7 @@ async function main(): Promise<number> {
         allowedPeerIps: loopback ? [relay] : [],
     });
 
-    console.error(`turn-stack local: starting coturn on ${listen}:${port} (relay ${relay}, ports ${config.relayMinPort}-${config.relayMaxPort}) ...`);
+    console.error(`turn-stack local: starting coturn on ${listen}:${port} (relay ${relay}, ports ${config.relayPortRange}) ...`);
     const coturn = await startCoturn({ conf, host: listen, port, secret });
     console.error(`turn-stack local: coturn (pid ${coturn.pid}) answered a TURN allocation. Ctrl-C to stop.`);
 

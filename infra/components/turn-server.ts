@@ -101,7 +101,7 @@ export class TurnServer extends pulumi.ComponentResource {
             { vpcId: vpc.id, description: "turn-stack TURN server: TURN listeners and UDP relay range", tags: tags("sg") },
             parent,
         );
-        for (const rule of securityRules({ clientCidrs: cfg.clientCidrs, relayMinPort: cfg.relayMinPort, relayMaxPort: cfg.relayMaxPort, tls })) {
+        for (const rule of securityRules({ clientCidrs: cfg.clientCidrs, relayPortRange: cfg.relayPortRange, tls })) {
             const ruleArgs = {
                 securityGroupId: sg.id,
                 ipProtocol: rule.protocol,
@@ -213,16 +213,14 @@ export class TurnServer extends pulumi.ComponentResource {
                     relayIp: this.privateIp,
                     externalIp: { public: publicIp, private: this.privateIp },
                     tls: tls ? { certFile: VM_PATHS.tlsCert, keyFile: VM_PATHS.tlsKey } : undefined,
-                    relayMinPort: cfg.relayMinPort,
-                    relayMaxPort: cfg.relayMaxPort,
+                    relayPortRange: cfg.relayPortRange,
                     userQuota: cfg.userQuota,
                     totalQuota: cfg.totalQuota,
                 }),
                 region: regionName,
                 secretParameterName: args.secretParameterName,
                 arch: cfg.arch,
-                relayMinPort: cfg.relayMinPort,
-                relayMaxPort: cfg.relayMaxPort,
+                relayPortRange: cfg.relayPortRange,
                 domain: cfg.domain,
                 acmeEmail: cfg.acmeEmail,
             }),

@@ -20,8 +20,8 @@ function rejects(raw: Record<string, string>, key: string, value: string, allowe
 
 test("defaults: every key has one, and an empty config is valid", () => {
     const c = parseTurnConfig({});
-    assert.equal(c.relayMinPort, 49152);
-    assert.equal(c.relayMaxPort, 65535);
+    assert.equal(c.relayPortRange.min, 49152);
+    assert.equal(c.relayPortRange.max, 65535);
     assert.deepEqual(c.clientCidrs, ["0.0.0.0/0"]);
     assert.equal(c.credentialTtlSeconds, 3600);
     assert.equal(c.instanceType, "t4g.small");

@@ -10,6 +10,7 @@ import { mintTurnCredential, turnRestPassword } from "../../infra/credentials";
 import { securityRules, serverPrivateIp, ruleName } from "../../infra/network";
 import { DENIED_IPV4, DENIED_PEER_RANGES, coturnRange, isDeniedPeer } from "../../infra/peer-ranges";
 import { listeners } from "../../infra/listeners";
+import { PortRange } from "../../infra/port-range";
 import { stackConfig } from "../helpers/stack-config";
 
 const prod = parseTurnConfig(stackConfig("prod"));
@@ -118,14 +119,14 @@ test("TURN REST credentials: username is <expiry>:<user>, credential base64(HMAC
 test("network: fixed private IP, one described rule per listener and CIDR", () => {
     assert.equal(serverPrivateIp("10.73.0.0/24"), "10.73.0.10");
     assert.equal(serverPrivateIp("172.16.255.240/28"), "172.16.255.250");
-    const rules = securityRules({ clientCidrs: ["198.51.100.0/24", "203.0.113.0/24"], relayMinPort: 50000, relayMaxPort: 51000, tls: true });
+    const rules = securityRules({ clientCidrs: ["198.51.100.0/24", "203.0.113.0/24"], relayPortRange: PortRange.of(50000, 51000), tls: true });
     const ingress = rules.filter((r) => r.direction === "ingress");
     assert.equal(ingress.length, 2 * (listeners(true).length + 1) + 1);
     assert.ok(rules.every((r) => r.description.length > 0));
     assert.equal(new Set(rules.map(ruleName)).size, rules.length, "resource names are unique");
     assert.ok(ingress.some((r) => r.protocol === "tcp" && r.fromPort === 443 && r.cidr === "203.0.113.0/24"));
     assert.ok(ingress.some((r) => r.fromPort === 80 && r.description.includes("HTTP-01")));
-    const noTls = securityRules({ clientCidrs: ["0.0.0.0/0"], relayMinPort: 50000, relayMaxPort: 51000, tls: false });
+    const noTls = securityRules({ clientCidrs: ["0.0.0.0/0"], relayPortRange: PortRange.of(50000, 51000), tls: false });
     assert.ok(!noTls.some((r) => r.direction === "ingress" && [443, 5349, 80].includes(r.fromPort)), "no TLS/ACME ports without a domain");
 });
 
