@@ -1,60 +1,93 @@
 /**
  * `npm run stack:test`: short-lived test stacks with guaranteed teardown.
- *
- *   npm run stack:test -- up [--name test-<id>|pr-<n>] [--ttl-hours 24] [--dry-run]
- *   npm run stack:test -- destroy --name <test-*|pr-*> [--dry-run]
- *   npm run stack:test -- sweep [--dry-run]
- *
- * `up` copies Pulumi.dev.yaml's config, never protects the address, records
- * the expiry in the stack (turn:expiresAt) and runs `pulumi up`. `destroy`
- * destroys and removes one test stack; it refuses any other name and any stack
- * holding protected resources. `sweep` does that for every expired test stack.
- * Needs the Pulumi CLI and the state backend (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE).
+ * See USAGE below; needs the Pulumi CLI and the state backend
+ * (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE), never for --help or a refusal.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_TTL_HOURS, destroyTestStack, RefusedError, sweepTestStacks, upTestStack } from "./lib/test-stacks";
-import { readStackConfig } from "./lib/stack-config";
+import { assertTestStackName, DEFAULT_TTL_HOURS, destroyTestStack, EXPIRES_KEY, expiryFor, MAX_TTL_HOURS, RefusedError, sweepTestStacks, upTestStack } from "./lib/test-stacks";
 import { automationBackend } from "./lib/automation-backend";
 
-async function main(): Promise<number> {
-    const { values, positionals } = parseArgs({
-        allowPositionals: true,
-        options: {
-            name: { type: "string" },
-            "ttl-hours": { type: "string", default: String(DEFAULT_TTL_HOURS) },
-            "dry-run": { type: "boolean", default: false },
-        },
-    });
+const USAGE = `usage: npm run stack:test -- <action> [options]
+
+  up [--name test-<id>|pr-<id>] [--ttl-hours <h>] [--dry-run]
+      create or update a test stack with dev's config (secrets stay secret, re-encrypted
+      for the new stack), the address never protected, tagged ${EXPIRES_KEY} = now + TTL
+      (default ${DEFAULT_TTL_HOURS} h, at most ${MAX_TTL_HOURS} h), then \`pulumi up\` with the policy pack
+  destroy --name <test-*|pr-*> [--dry-run]
+      destroy and remove one test stack; refuses any other name and any stack holding
+      protected resources
+  sweep [--dry-run]
+      destroy and remove every test stack whose ${EXPIRES_KEY} (stack tag, or for older
+      stacks the config of their last deployment, both read from the state backend) has passed
+  --help  this text
+
+Needs the Pulumi CLI (npx pulumi) and the state backend: PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE.
+Prints one JSON line on stdout; progress on stderr.`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            strict: true,
+            options: {
+                name: { type: "string" },
+                "ttl-hours": { type: "string", default: String(DEFAULT_TTL_HOURS) },
+                "dry-run": { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        });
+    } catch (e) {
+        throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+        console.log(USAGE);
+        return 0;
+    }
     const action = positionals[0];
+    if (positionals.length !== 1 || !["up", "destroy", "sweep"].includes(action)) throw new UsageError(`expected one action, up, destroy or sweep; got ${JSON.stringify(positionals)}`);
     const log = (l: string) => console.error(`stack:test: ${l}`);
     const dryRun = values["dry-run"];
-    const backend = await automationBackend(log);
     const now = new Date();
+
+    // Every refusal and usage error comes before the first call to the CLI or the backend.
+    const name = action === "up" ? (values.name ?? `test-${now.getTime().toString(36)}`) : values.name;
+    if (action === "destroy" && !name) throw new UsageError("destroy needs --name <test-*|pr-*>");
+    if (action === "sweep" && name) throw new UsageError("sweep takes no --name");
+    if (name) assertTestStackName(name);
+    const ttlHours = Number(values["ttl-hours"]);
+    if (action === "up") expiryFor(now, ttlHours);
+
+    const backend = await automationBackend(log);
     switch (action) {
         case "up": {
-            const name = values.name ?? `test-${now.getTime().toString(36)}`;
-            const expires = await upTestStack(backend, { name, ttlHours: Number(values["ttl-hours"]), now, baseConfig: readStackConfig("dev"), dryRun, log });
-            console.log(JSON.stringify({ stack: name, expiresAt: expires.toISOString() }));
+            const expires = await upTestStack(backend, { name: name!, ttlHours, now, dryRun, log });
+            console.log(JSON.stringify({ stack: name, expiresAt: expires.toISOString(), dryRun }));
             return 0;
         }
         case "destroy":
-            if (!values.name) throw new Error("destroy needs --name");
-            await destroyTestStack(backend, { name: values.name, dryRun, log });
+            await destroyTestStack(backend, { name: name!, dryRun, log });
+            console.log(JSON.stringify({ stack: name, destroyed: !dryRun, dryRun }));
             return 0;
-        case "sweep": {
+        default: {
             const r = await sweepTestStacks(backend, { now, dryRun, log });
-            console.log(JSON.stringify(r));
-            return r.refused.length > 0 ? 1 : 0;
+            console.log(JSON.stringify({ ...r, dryRun }));
+            for (const s of r.noExpiry) log(`warning: ${s} has no expiry in the backend; destroy it by hand (npm run stack:test -- destroy --name ${s})`);
+            return r.refused.length + r.failed.length > 0 ? 1 : 0;
         }
-        default:
-            throw new Error("usage: npm run stack:test -- up|destroy|sweep [--name <stack>] [--ttl-hours <h>] [--dry-run]");
     }
 }
 
-main().then(
+main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-        console.error(`stack:test: ${e instanceof RefusedError ? "" : "error: "}${e instanceof Error ? e.message : String(e)}`);
-        process.exit(1);
+        const msg = e instanceof Error ? e.message : String(e);
+        if (e instanceof UsageError) console.error(`stack:test: ${msg}\n\n${USAGE}`);
+        else console.error(`stack:test: ${e instanceof RefusedError ? "" : "error: "}${msg}`);
+        process.exit(e instanceof UsageError ? 2 : 1);
     },
 );

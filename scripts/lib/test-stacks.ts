@@ -1,29 +1,70 @@
 /**
  * Short-lived test stacks (`test-*`, `pr-*`): create with a TTL, destroy and
  * remove, sweep the expired. The decisions (which names, which stacks have
- * expired, what may be destroyed) are pure functions; everything that talks to
- * Pulumi goes through {@link TestStackBackend}, so the whole flow runs in
- * tests without the Pulumi CLI (scripts/lib/automation-backend.ts is the real one).
+ * expired, what may be destroyed, what config a test stack gets) are pure
+ * functions; everything that talks to Pulumi goes through
+ * {@link TestStackBackend} (scripts/lib/automation-backend.ts is the real one).
  *
- * The TTL lives in the stack's own config (`turn:expiresAt`, ISO 8601), which
- * every backend supports (stack tags are not available on self-managed backends).
+ * The expiry lives where the state backend keeps it, so a runner with nothing
+ * but a fresh checkout (the hourly sweep) reads it:
+ * - the stack tag `turn:expiresAt` (ISO 8601). Self-managed backends (S3,
+ *   file, ...) have had stack tags since Pulumi 3.211.0 (pulumi/pulumi
+ *   CHANGELOG, "[backend/diy] Add stack tags support for DIY backends",
+ *   #19882: stored as `.pulumi-tags` files beside the checkpoints);
+ * - for stacks made before the tag, the config of the stack's last deployment,
+ *   which `pulumi config refresh` restores from the backend.
+ * Never a `Pulumi.<stack>.yaml` alone: that file exists only on the machine
+ * that created the stack, and a missing file reads as empty config.
  */
 
 /** Names a test stack may have: `test-<id>` or `pr-<number or id>`. */
 export const TEST_STACK_PATTERN = /^(test|pr)-[a-z0-9][a-z0-9-]{0,40}$/;
-/** Config key holding a test stack's expiry. */
+/**
+ * Stack tag (and config key) holding a test stack's expiry. Tag names: at most
+ * 40 of `[a-zA-Z0-9-_.:]`, values at most 256 characters (pulumi/pulumi
+ * pkg/util/validation/stack.go, ValidateStackTags).
+ */
 export const EXPIRES_KEY = "turn:expiresAt";
 /** Default and maximum TTL, hours. */
 export const DEFAULT_TTL_HOURS = 24;
 export const MAX_TTL_HOURS = 24 * 14;
+/** The stack whose config test stacks copy. */
+export const BASE_STACK = "dev";
+
+/**
+ * One config value as `pulumi config --show-secrets --json` prints it and
+ * `pulumi config set-all --json` takes it back (pulumi/pulumi
+ * pkg/cmd/pulumi/config/config.go, `configValueJSON`): `value` is the plaintext
+ * (an object or array as JSON text), `objectValue` the parsed object or array,
+ * `secret` whether the stack keeps it encrypted.
+ */
+export interface ConfigEntry {
+    value: string;
+    secret: boolean;
+    objectValue?: unknown;
+}
+export type StackConfig = Record<string, ConfigEntry>;
 
 /** What the flows need from Pulumi. */
 export interface TestStackBackend {
+    /** Names of the project's stacks in the state backend. */
     listStacks(): Promise<string[]>;
-    /** The stack's config value for `key`, or undefined. */
-    getConfig(stack: string, key: string): Promise<string | undefined>;
-    /** Create (or select) the stack and set its config (values as Pulumi strings). */
-    createStack(stack: string, config: Record<string, string>): Promise<void>;
+    /** The stack's tags, from the state backend. */
+    getTags(stack: string): Promise<Record<string, string>>;
+    setTag(stack: string, key: string, value: string): Promise<void>;
+    /**
+     * The config of the stack's last deployment, restored from the state
+     * backend (`pulumi config refresh`), secrets in plaintext.
+     */
+    refreshedConfig(stack: string): Promise<StackConfig>;
+    /** A stack's config with secrets decrypted (`pulumi config --show-secrets --json`). */
+    readConfig(stack: string): Promise<StackConfig>;
+    /**
+     * Create (or select) the stack and set its config; secret entries are
+     * encrypted by the new stack's own secrets provider, objects and arrays
+     * stay objects and arrays.
+     */
+    createStack(stack: string, config: StackConfig): Promise<void>;
     up(stack: string): Promise<void>;
     /** URNs of resources in the stack's state that are protected. */
     protectedResources(stack: string): Promise<string[]>;
@@ -68,31 +109,49 @@ export function expiredStacks(stacks: StackExpiry[], now: Date): StackExpiry[] {
     return stacks.filter((s) => TEST_STACK_PATTERN.test(s.name) && s.expiresAt !== undefined && s.expiresAt.getTime() <= now.getTime());
 }
 
-/**
- * The config of a new test stack: the base (dev's) config, never a protected
- * address, and the expiry.
- */
-export function testStackConfig(base: Record<string, string>, expiresAt: Date): Record<string, string> {
-    return { ...base, "turn:protectAddress": "false", [EXPIRES_KEY]: expiresAt.toISOString() };
+/** An ISO 8601 expiry, or undefined when absent or not a date. */
+export function parseExpiry(raw: string | undefined): Date | undefined {
+    if (!raw) return undefined;
+    const d = new Date(raw);
+    return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-/** Create or update a test stack with a TTL. Returns its expiry. */
+/**
+ * The config of a new test stack: the base (dev's) config entry by entry,
+ * secrets still marked secret and objects/arrays still objects/arrays, never a
+ * protected address, and the expiry.
+ */
+export function testStackConfig(base: StackConfig, expiresAt: Date): StackConfig {
+    return {
+        ...base,
+        "turn:protectAddress": { value: "false", secret: false },
+        [EXPIRES_KEY]: { value: expiresAt.toISOString(), secret: false },
+    };
+}
+
+/**
+ * Create or update a test stack with a TTL: tag it with its expiry first (so a
+ * failed `up` still leaves a stack the sweep finds), then deploy. Returns the expiry.
+ * @throws RefusedError for a non-test name, before any backend call
+ */
 export async function upTestStack(
     backend: TestStackBackend,
-    o: { name: string; ttlHours: number; now: Date; baseConfig: Record<string, string>; dryRun?: boolean; log?: (l: string) => void },
+    o: { name: string; ttlHours: number; now: Date; dryRun?: boolean; log?: (l: string) => void },
 ): Promise<Date> {
     assertTestStackName(o.name);
     const expiresAt = expiryFor(o.now, o.ttlHours);
-    o.log?.(`${o.dryRun ? "would create/update" : "creating/updating"} ${o.name}, expires ${expiresAt.toISOString()}`);
+    o.log?.(`${o.dryRun ? "would create/update" : "creating/updating"} ${o.name} with ${BASE_STACK}'s config, expires ${expiresAt.toISOString()}`);
     if (o.dryRun) return expiresAt;
-    await backend.createStack(o.name, testStackConfig(o.baseConfig, expiresAt));
+    const base = await backend.readConfig(BASE_STACK);
+    await backend.createStack(o.name, testStackConfig(base, expiresAt));
+    await backend.setTag(o.name, EXPIRES_KEY, expiresAt.toISOString());
     await backend.up(o.name);
     return expiresAt;
 }
 
 /**
  * Destroy and remove a test stack.
- * @throws RefusedError for a non-test name or a stack holding protected resources
+ * @throws RefusedError for a non-test name (before any backend call) or a stack holding protected resources
  */
 export async function destroyTestStack(backend: TestStackBackend, o: { name: string; dryRun?: boolean; log?: (l: string) => void }): Promise<void> {
     assertTestStackName(o.name);
@@ -110,30 +169,54 @@ export async function destroyTestStack(backend: TestStackBackend, o: { name: str
     await backend.removeStack(o.name);
 }
 
-/** Destroy every expired test stack; returns their names. A refusal for one does not stop the others. */
-export async function sweepTestStacks(
-    backend: TestStackBackend,
-    o: { now: Date; dryRun?: boolean; log?: (l: string) => void },
-): Promise<{ destroyed: string[]; refused: string[] }> {
+/**
+ * A test stack's expiry as the state backend holds it: the `turn:expiresAt`
+ * tag, else (stacks made before the tag) the config of its last deployment.
+ */
+export async function backendExpiry(backend: TestStackBackend, name: string): Promise<{ expiresAt?: Date; from?: "tag" | "deployed config" }> {
+    const tag = parseExpiry((await backend.getTags(name))[EXPIRES_KEY]);
+    if (tag) return { expiresAt: tag, from: "tag" };
+    const deployed = parseExpiry((await backend.refreshedConfig(name).catch(() => ({}) as StackConfig))[EXPIRES_KEY]?.value);
+    return deployed ? { expiresAt: deployed, from: "deployed config" } : {};
+}
+
+/** What a sweep did. */
+export interface SweepResult {
+    destroyed: string[];
+    /** Refused (protected resources): need a person. */
+    refused: string[];
+    /** Test stacks with no expiry anywhere in the backend: left alone, reported. */
+    noExpiry: string[];
+    /** Failed to destroy (e.g. locked by a running update): retried next sweep. */
+    failed: string[];
+}
+
+/**
+ * Destroy every expired test stack. A refusal or failure for one does not stop the others.
+ */
+export async function sweepTestStacks(backend: TestStackBackend, o: { now: Date; dryRun?: boolean; log?: (l: string) => void }): Promise<SweepResult> {
     const stacks: StackExpiry[] = [];
+    const noExpiry: string[] = [];
     for (const name of await backend.listStacks()) {
         if (!TEST_STACK_PATTERN.test(name)) continue;
-        const raw = await backend.getConfig(name, EXPIRES_KEY);
-        const d = raw ? new Date(raw) : undefined;
-        if (!d || Number.isNaN(d.getTime())) o.log?.(`${name} has no valid ${EXPIRES_KEY}; left alone`);
-        stacks.push({ name, expiresAt: d && !Number.isNaN(d.getTime()) ? d : undefined });
+        const e = await backendExpiry(backend, name);
+        if (!e.expiresAt) {
+            o.log?.(`${name} has no valid ${EXPIRES_KEY} tag or deployed config; left alone`);
+            noExpiry.push(name);
+        } else {
+            o.log?.(`${name} expires ${e.expiresAt.toISOString()} (${e.from})`);
+        }
+        stacks.push({ name, expiresAt: e.expiresAt });
     }
-    const destroyed: string[] = [];
-    const refused: string[] = [];
+    const r: SweepResult = { destroyed: [], refused: [], noExpiry, failed: [] };
     for (const s of expiredStacks(stacks, o.now)) {
         try {
             await destroyTestStack(backend, { name: s.name, dryRun: o.dryRun, log: o.log });
-            destroyed.push(s.name);
+            r.destroyed.push(s.name);
         } catch (e) {
-            if (!(e instanceof RefusedError)) throw e;
-            o.log?.(e.message);
-            refused.push(s.name);
+            o.log?.(e instanceof Error ? e.message : String(e));
+            (e instanceof RefusedError ? r.refused : r.failed).push(s.name);
         }
     }
-    return { destroyed, refused };
+    return r;
 }
