@@ -1,0 +1,161 @@
+/**
+ * A stand-in for the Pulumi engine's analyzer: feeds resources to the policies
+ * of infra/policy the way @pulumi/policy's analyzer server does
+ * (node_modules/@pulumi/policy/server.js, `analyze` and `analyzeStack`), without
+ * the gRPC server that constructing a `PolicyPack` starts.
+ *
+ * It builds the argument bags the policies receive, following @pulumi/policy's
+ * `ResourceValidationArgs` and `StackValidationArgs` shapes: type, props (the
+ * inputs), urn, name, opts, `isType`/`asType` by the class's `__pulumiType`,
+ * `getConfig` (the policy's configSchema defaults, as the CLI applies them),
+ * and `notApplicable`, which throws as the server's does. What it does not
+ * stand in for: the engine's unknown values at preview (everything here is
+ * known), the provider resource, and property dependencies (rules are grouped
+ * by their resolved `securityGroupId`).
+ */
+import type {
+    Policies,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+
+/** A declared resource: type token, logical name, inputs. */
+export interface DeclaredResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    protect?: boolean;
+    ignoreChanges?: string[];
+    deleteBeforeReplace?: boolean;
+}
+
+/** One violation a policy reported. */
+export interface Violation {
+    policy: string;
+    urn: string;
+    message: string;
+}
+
+class NotApplicable extends Error {}
+
+const urnOf = (r: DeclaredResource) => `urn:pulumi:test::turn::${r.type}::${r.name}`;
+
+const isTypeOf = (type: string) => (cls: any) => cls?.__pulumiType === type;
+
+function configOf(policy: ResourceValidationPolicy | StackValidationPolicy): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, s] of Object.entries(policy.configSchema?.properties ?? {})) if ((s as any).default !== undefined) out[k] = (s as any).default;
+    return out;
+}
+
+const notApplicable = (reason?: string): never => {
+    throw new NotApplicable(reason);
+};
+
+/** The args a resource validation receives for `r`. */
+export function resourceArgs(r: DeclaredResource, policy?: ResourceValidationPolicy): ResourceValidationArgs {
+    return {
+        type: r.type,
+        props: r.inputs,
+        urn: urnOf(r),
+        name: r.name,
+        opts: {
+            protect: r.protect ?? false,
+            ignoreChanges: r.ignoreChanges ?? [],
+            deleteBeforeReplace: r.deleteBeforeReplace,
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
+        stackTags: new Map(),
+        isType: isTypeOf(r.type) as ResourceValidationArgs["isType"],
+        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? r.inputs : undefined)) as ResourceValidationArgs["asType"],
+        getConfig: (() => (policy ? configOf(policy) : {})) as ResourceValidationArgs["getConfig"],
+        notApplicable,
+    };
+}
+
+/** The args a stack validation receives for `resources`. */
+export function stackArgs(resources: DeclaredResource[], policy?: StackValidationPolicy): StackValidationArgs {
+    const policyResources: PolicyResource[] = resources.map((r) => ({
+        type: r.type,
+        props: r.inputs,
+        urn: urnOf(r),
+        name: r.name,
+        opts: resourceArgs(r).opts,
+        dependencies: [],
+        propertyDependencies: {},
+        isType: isTypeOf(r.type) as PolicyResource["isType"],
+        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? r.inputs : undefined)) as PolicyResource["asType"],
+    }));
+    return {
+        resources: policyResources,
+        stackTags: new Map(),
+        getConfig: (() => (policy ? configOf(policy) : {})) as StackValidationArgs["getConfig"],
+        notApplicable,
+    };
+}
+
+/**
+ * Run one policy over `resources`, as the analyzer would: a resource policy on
+ * each resource (each of its validations; not-applicable ones skipped), a stack
+ * policy once over all of them.
+ */
+export async function runPolicy(policy: ResourceValidationPolicy | StackValidationPolicy, resources: DeclaredResource[]): Promise<{ violations: Violation[]; applied: number }> {
+    const violations: Violation[] = [];
+    let applied = 0;
+    const report = (urn: string) => (message: string, u?: string) => violations.push({ policy: policy.name, urn: u ?? urn, message });
+    if ("validateStack" in policy) {
+        try {
+            await policy.validateStack(stackArgs(resources, policy), report("stack"));
+            applied++;
+        } catch (e) {
+            if (!(e instanceof NotApplicable)) throw e;
+        }
+        return { violations, applied };
+    }
+    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
+    for (const r of resources) {
+        for (const v of validations) {
+            try {
+                await v(resourceArgs(r, policy), report(urnOf(r)));
+                applied++;
+            } catch (e) {
+                if (!(e instanceof NotApplicable)) throw e;
+            }
+        }
+    }
+    return { violations, applied };
+}
+
+/** Run every policy over `resources`. */
+export async function analyze(policies: Policies, resources: DeclaredResource[]): Promise<Violation[]> {
+    const out: Violation[] = [];
+    for (const p of policies) out.push(...(await runPolicy(p, resources)).violations);
+    return out;
+}
+
+/**
+ * Properties the AWS provider fills in by autonaming when the program leaves
+ * them out: `<logical name>-<7 hex>` (Pulumi, "Resource names: autonaming"). The
+ * engine runs the analyzer on the provider-checked inputs, so the policies see
+ * these names; under mocks nobody fills them in, so the matrix does.
+ */
+export const AUTONAMED: Record<string, string> = {
+    "aws:ec2/securityGroup:SecurityGroup": "name",
+    "aws:iam/role:Role": "name",
+    "aws:iam/rolePolicy:RolePolicy": "name",
+    "aws:iam/instanceProfile:InstanceProfile": "name",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+    "aws:ssm/parameter:Parameter": "name",
+};
+
+/** `r` with its autonamed property filled in as the provider would. */
+export function withAutoname(r: DeclaredResource): DeclaredResource {
+    const prop = AUTONAMED[r.type];
+    if (!prop || r.inputs[prop] !== undefined) return r;
+    return { ...r, inputs: { ...r.inputs, [prop]: `${r.name}-a1b2c3d` } };
+}
