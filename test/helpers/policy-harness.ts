@@ -8,7 +8,8 @@
  * `ResourceValidationArgs` and `StackValidationArgs` shapes: type, props (the
  * inputs), urn, name, opts, `isType`/`asType` by the class's `__pulumiType`,
  * `getConfig` (the policy's configSchema defaults, as the CLI applies them),
- * and `notApplicable`, which throws as the server's does. What it does not
+ * `notApplicable`, which throws as the server's does, and secrets unwrapped as
+ * the server deserializes them. What it does not
  * stand in for: the engine's unknown values at preview (everything here is
  * known), the provider resource, and property dependencies (rules are grouped
  * by their resolved `securityGroupId`).
@@ -41,6 +42,22 @@ export interface Violation {
 
 class NotApplicable extends Error {}
 
+/** Pulumi's signature key for a serialized secret (`{ [SECRET_SIG]: SECRET_VALUE, value }`). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/**
+ * Inputs as the analyzer hands them to policies: secrets unwrapped to their
+ * values (@pulumi/policy deserializes properties with keepSecrets = false).
+ */
+export function unwrapSecrets(v: any): any {
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v && typeof v === "object") {
+        if (SECRET_SIG in v) return unwrapSecrets(v.value);
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    }
+    return v;
+}
+
 const urnOf = (r: DeclaredResource) => `urn:pulumi:test::turn::${r.type}::${r.name}`;
 
 const isTypeOf = (type: string) => (cls: any) => cls?.__pulumiType === type;
@@ -59,7 +76,7 @@ const notApplicable = (reason?: string): never => {
 export function resourceArgs(r: DeclaredResource, policy?: ResourceValidationPolicy): ResourceValidationArgs {
     return {
         type: r.type,
-        props: r.inputs,
+        props: unwrapSecrets(r.inputs),
         urn: urnOf(r),
         name: r.name,
         opts: {
@@ -72,7 +89,7 @@ export function resourceArgs(r: DeclaredResource, policy?: ResourceValidationPol
         },
         stackTags: new Map(),
         isType: isTypeOf(r.type) as ResourceValidationArgs["isType"],
-        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? r.inputs : undefined)) as ResourceValidationArgs["asType"],
+        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? unwrapSecrets(r.inputs) : undefined)) as ResourceValidationArgs["asType"],
         getConfig: (() => (policy ? configOf(policy) : {})) as ResourceValidationArgs["getConfig"],
         notApplicable,
     };
@@ -82,14 +99,14 @@ export function resourceArgs(r: DeclaredResource, policy?: ResourceValidationPol
 export function stackArgs(resources: DeclaredResource[], policy?: StackValidationPolicy): StackValidationArgs {
     const policyResources: PolicyResource[] = resources.map((r) => ({
         type: r.type,
-        props: r.inputs,
+        props: unwrapSecrets(r.inputs),
         urn: urnOf(r),
         name: r.name,
         opts: resourceArgs(r).opts,
         dependencies: [],
         propertyDependencies: {},
         isType: isTypeOf(r.type) as PolicyResource["isType"],
-        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? r.inputs : undefined)) as PolicyResource["asType"],
+        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? unwrapSecrets(r.inputs) : undefined)) as PolicyResource["asType"],
     }));
     return {
         resources: policyResources,

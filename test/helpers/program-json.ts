@@ -1,5 +1,5 @@
 /** Run test/helpers/dump-program.ts in a child process and parse its JSON. */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { MockedResource } from "./mock-program";
 import { ROOT } from "./stack-config";
@@ -21,6 +21,21 @@ export function programJson(
     });
     if (r.status !== 0) throw new Error(`program run for ${stack} failed:\n${r.stderr}`);
     return JSON.parse(r.stdout);
+}
+
+/**
+ * {@link programJson} without blocking, so several program runs (each in its
+ * own process, about 2 s) can overlap; TypeScript loaded with tsx.
+ */
+export function programJsonAsync(stack: string, overrides: Record<string, string> = {}): Promise<{ resources: MockedResource[]; outputs: Record<string, any> }> {
+    return new Promise((resolve, reject) => {
+        execFile(
+            process.execPath,
+            ["--import", "tsx", join(ROOT, "test", "helpers", "dump-program.ts"), stack, JSON.stringify(overrides)],
+            { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+            (err, stdout, stderr) => (err ? reject(new Error(`program run for ${stack} failed:\n${stderr}`)) : resolve(JSON.parse(stdout))),
+        );
+    });
 }
 
 /** The user data the program gives the instance. */

@@ -1,0 +1,159 @@
+/**
+ * The cloud contract over the real program: every resource the program
+ * declares under Pulumi's mocks (test/helpers/dump-program.ts, one process per
+ * config), across a matrix of configs, goes through every policy of
+ * infra/policy, and no policy finds anything. A config the validator accepts
+ * must pass every policy; when one does not, the validator or the program is
+ * wrong, not the policy.
+ *
+ * The matrix: dev and prod; each mode with and without a domain; and the edges
+ * the validator accepts, found by asking the validator itself
+ * (infra/config.ts `parseTurnConfig`) rather than copying its limits here: the
+ * longest realm, domain and email it accepts (up to a cap far beyond any AWS
+ * limit, so an unbounded key shows up as a violation), the most client CIDRs,
+ * the smallest and the largest relay range, and both architectures.
+ *
+ * test/helpers/policy-harness.ts stands in for the engine's analyzer (it says
+ * what it does not cover), and fills in the names the AWS provider would
+ * autoname, since the engine analyzes provider-checked inputs.
+ */
+import { test, expect } from "vitest";
+import { parseTurnConfig } from "../../infra/config";
+import { policies } from "../../infra/policy/policies";
+import { programJsonAsync } from "../helpers/program-json";
+import { stackConfig } from "../helpers/stack-config";
+import { runPolicy, withAutoname, type DeclaredResource, type Violation } from "../helpers/policy-harness";
+
+type Overrides = Record<string, string>;
+
+const ACCOUNT = "00112233445566778899aabbccddeeff";
+const ZONE = "ffeeddccbbaa99887766554433221100";
+const CLOUDFLARE: Overrides = { "turn:cloudflareAccountId": ACCOUNT, "cloudflare:apiToken": "token" };
+/** Far beyond every AWS/Cloudflare limit a free-text value can reach: an unbounded key fails a policy. */
+const TEXT_CAP = 20_000;
+const CIDR_CAP = 500;
+
+/** True when the validator accepts `stack`'s config with `overrides`. */
+function accepts(stack: string, overrides: Overrides): boolean {
+    try {
+        parseTurnConfig({ ...stackConfig(stack), ...overrides }, {});
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** Largest n in [lo, cap] for which `ok(n)` holds, assuming it holds for every smaller n from lo (binary search). */
+function largest(lo: number, cap: number, ok: (n: number) => boolean): number {
+    if (!ok(lo)) throw new Error(`the validator refuses even the smallest value (${lo})`);
+    let [good, bad] = [lo, cap + 1];
+    if (ok(cap)) return cap;
+    while (bad - good > 1) {
+        const mid = Math.floor((good + bad) / 2);
+        if (ok(mid)) good = mid;
+        else bad = mid;
+    }
+    return good;
+}
+
+/** A host name of exactly `n` characters: 62-character labels, then `.com`. */
+function hostname(n: number): string {
+    const body = Array.from({ length: Math.ceil(n / 63) + 1 }, () => "a".repeat(62)).join(".").slice(0, n - 4);
+    return `${body.endsWith(".") ? `${body.slice(0, -1)}b` : body}.com`;
+}
+
+/** `n` distinct public /32 CIDRs (documentation and benchmarking-free public space). */
+function cidrs(n: number): string[] {
+    return Array.from({ length: n }, (_, i) => `198.${51 + (i >> 8)}.${i & 255}.255/32`);
+}
+
+// The validator's edges, measured on prod with a domain (TLS: the most rules and the longest user data).
+const realmMax = largest(1, TEXT_CAP, (n) => accepts("prod", { "turn:realm": "r".repeat(n) }));
+const domainMax = largest(8, TEXT_CAP, (n) => accepts("prod", { "turn:domain": hostname(n), "turn:realm": "" }));
+const emailMax = largest(14, TEXT_CAP, (n) => accepts("prod", { "turn:acmeEmail": `${"e".repeat(n - 12)}@example.com` }));
+const cidrMaxTls = largest(1, CIDR_CAP, (n) => accepts("prod", { "turn:clientCidrs": JSON.stringify(cidrs(n)) }));
+const cidrMaxPlain = largest(1, CIDR_CAP, (n) => accepts("dev", { "turn:clientCidrs": JSON.stringify(cidrs(n)) }));
+
+/** Relay range overrides, with the quotas the range can hold. */
+const relay = (min: number, max: number): Overrides => {
+    const size = max - min + 1;
+    return { "turn:relayMinPort": String(min), "turn:relayMaxPort": String(max), "turn:totalQuota": String(Math.min(size, 8000)), "turn:userQuota": String(Math.min(size, 10)) };
+};
+// Smallest: the fewest ports the validator accepts, at the top of the port space.
+const smallestSize = Array.from({ length: 4096 }, (_, i) => i + 1).find((size) => accepts("prod", relay(65536 - size, 65535)));
+// Largest: the lowest first port the validator accepts with the range ending at 65535.
+const largestMin = Array.from({ length: 65535 - 1024 }, (_, i) => i + 1).find((min) => accepts("prod", relay(min, 65535)));
+
+const longestText: Overrides = {
+    "turn:domain": hostname(domainMax),
+    "turn:realm": "r".repeat(realmMax),
+    "turn:acmeEmail": `${"e".repeat(emailMax - 12)}@example.com`,
+};
+
+const matrix: [string, string, Overrides][] = [];
+for (const stack of ["dev", "prod"]) {
+    const noDomain: Overrides = { "turn:domain": "", "turn:realm": `${stack}.turn-stack` };
+    const domain: Overrides = { "turn:domain": "turn.example.com" };
+    matrix.push(
+        [`${stack}, self-hosted, no domain`, stack, { ...noDomain }],
+        [`${stack}, self-hosted, domain with a Cloudflare DNS record`, stack, { ...domain, "turn:cloudflareZoneId": ZONE }],
+        [`${stack}, cloudflare, no domain`, stack, { ...noDomain, ...CLOUDFLARE, "turn:mode": "cloudflare" }],
+        [`${stack}, cloudflare, domain`, stack, { ...domain, ...CLOUDFLARE, "turn:mode": "cloudflare" }],
+        [`${stack}, both, no domain`, stack, { ...noDomain, ...CLOUDFLARE, "turn:mode": "both" }],
+        [`${stack}, both, domain with a Cloudflare DNS record`, stack, { ...domain, ...CLOUDFLARE, "turn:mode": "both", "turn:cloudflareZoneId": ZONE }],
+    );
+}
+matrix.push(
+    [`longest realm (${realmMax} characters)`, "prod", { "turn:realm": "r".repeat(realmMax) }],
+    [`longest domain (${domainMax}) and email (${emailMax}), both mode with DNS record`, "prod", { ...longestText, "turn:realm": "", ...CLOUDFLARE, "turn:mode": "both", "turn:cloudflareZoneId": ZONE }],
+    [`most client CIDRs with a domain (${cidrMaxTls})`, "prod", { "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxTls)) }],
+    [`most client CIDRs without a domain (${cidrMaxPlain})`, "dev", { "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxPlain)) }],
+    [`smallest relay range (${smallestSize} ports)`, "prod", relay(65536 - (smallestSize ?? 0), 65535)],
+    [`largest relay range (${largestMin}-65535)`, "prod", relay(largestMin ?? 0, 65535)],
+    ["amd64: c7i.large", "prod", { "turn:instanceType": "c7i.large" }],
+    ["amd64: m7i.xlarge, no domain", "dev", { "turn:instanceType": "m7i.xlarge" }],
+    ["arm64: t4g.small with a domain", "prod", { "turn:instanceType": "t4g.small" }],
+    [
+        "every edge at once: longest texts, most CIDRs, largest relay range, amd64, both mode with DNS record",
+        "prod",
+        { ...longestText, "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxTls)), ...relay(largestMin ?? 0, 65535), "turn:instanceType": "c7i.large", ...CLOUDFLARE, "turn:mode": "both", "turn:cloudflareZoneId": ZONE },
+    ],
+);
+
+/** Per policy, how many resources (or stacks) it applied to across the matrix. */
+const applied = new Map<string, number>(policies.map((p) => [p.name, 0]));
+/** The resources of the fullest config (VM, key and DNS record), kept for the control below. */
+let fullest: DeclaredResource[] = [];
+
+test("the matrix is made of configs the validator accepts, and its edges were found", () => {
+    expect(smallestSize, "some small relay range is accepted").toBeDefined();
+    expect(largestMin, "some large relay range is accepted").toBeDefined();
+    for (const [name, stack, overrides] of matrix) expect(accepts(stack, overrides), name).toBe(true);
+});
+
+test.concurrent.each(matrix)("%s: every declared resource passes every policy", async (name, stack, overrides) => {
+    const { resources } = await programJsonAsync(stack, overrides);
+    const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map(withAutoname);
+    expect(declared.length).toBeGreaterThan(0);
+    if (name.startsWith("prod, both, domain")) fullest = declared;
+    const violations: Violation[] = [];
+    for (const p of policies) {
+        const result = await runPolicy(p, declared);
+        violations.push(...result.violations);
+        applied.set(p.name, applied.get(p.name)! + result.applied);
+    }
+    expect(violations.map((v) => `${v.policy} on ${v.urn.split("::").pop()}: ${v.message}`)).toEqual([]);
+});
+
+test("across the matrix every policy applied to something the program declares", () => {
+    for (const [name, count] of applied) expect(count, name).toBeGreaterThan(0);
+});
+
+test("control: the same check finds the descriptions EC2 refused (issue 10, item 1) in the program's own resources", async () => {
+    expect(fullest.length).toBeGreaterThan(0);
+    const refused = "AWS APIs, Let's Encrypt, packages (HTTPS)";
+    const mutated = fullest.map((r) => (r.type.startsWith("aws:vpc/securityGroupEgressRule") ? { ...r, inputs: { ...r.inputs, description: refused } } : r));
+    const found = (await Promise.all(policies.map((p) => runPolicy(p, mutated)))).flatMap((x) => x.violations);
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((v) => v.policy === "ec2-security-group-rule-description" && /"'" not allowed/.test(v.message))).toBe(true);
+});
