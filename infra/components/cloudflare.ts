@@ -14,12 +14,34 @@
  * API; the create output (key id and token) is a Pulumi secret, and delete
  * removes exactly that key id (a key already gone counts as deleted), so
  * `pulumi destroy` of a test stack works.
+ *
+ * Updates keep the key. @pulumi/command runs `update` when any input other
+ * than `triggers` changes (a rotated API token in `environment`, a new command
+ * string after an upgrade), and without an `update` it runs `create` again,
+ * which would mint a second key and never delete the first (pulumi-command
+ * v1.2.1 provider/pkg/provider/local/commandController.go, `Update`: "Use
+ * Create command if Update is unspecified"). `update` prints the stored
+ * create output back (PULUMI_COMMAND_STDOUT, which `addPreviousOutputInEnv`
+ * passes in; commandOutputs.go `run`), with no API call. A new key is always
+ * a replacement: a changed account or key name (`triggers`, which the provider
+ * marks replaceOnChanges, provider/pkg/provider/common/inputs.go), or an
+ * explicit `pulumi up --replace <urn>` (README, Modes and Cloudflare). Pulumi
+ * creates the new key first, then runs the old resource's `delete` with its
+ * own stored output, so the old key is deleted.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as command from "@pulumi/command";
 
-/** The script the key's create and delete run, relative to the project root (where Pulumi runs the program). */
+/**
+ * The script the key's commands run, relative to the project root. No `dir`:
+ * an absolute one would differ per checkout and so re-run the command from any
+ * other machine. The commands run in the provider's working directory
+ * (pulumi-command v1.2.1 commandOutputs.go: `cmd.Dir = os.Getwd()` without
+ * `dir`), which is the engine's: the project root, as Pulumi.yaml has no `main`
+ * (pulumi/pulumi pkg/engine/project.go getPwdMain; plugins start with
+ * `cmd.Dir = pwd`, sdk/go/common/resource/plugin/plugin.go).
+ */
 export const TURN_KEY_SCRIPT = "scripts/cloudflare-turn-key.ts";
 
 /** Arguments of {@link CloudflareTurnKey}. */
@@ -53,11 +75,13 @@ export class CloudflareTurnKey extends pulumi.ComponentResource {
             `${name}-key`,
             {
                 create: `npx --no-install tsx ${TURN_KEY_SCRIPT} create`,
+                update: `npx --no-install tsx ${TURN_KEY_SCRIPT} update`,
                 delete: `npx --no-install tsx ${TURN_KEY_SCRIPT} delete`,
                 environment,
                 // stdout holds the token: never logged, kept only as a secret.
                 logging: "stderr",
                 addPreviousOutputInEnv: true,
+                // A key belongs to one account and carries its name: either changing is a new key (replacement).
                 triggers: [args.accountId, args.keyName],
             },
             { parent: this, additionalSecretOutputs: ["stdout"] },

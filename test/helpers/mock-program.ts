@@ -29,6 +29,30 @@ export const MOCK_REGION = "eu-west-1";
 export const MOCK_CF_KEY_ID = "0123456789abcdef0123456789abcdef";
 export const MOCK_CF_KEY = "mock-cloudflare-bearer-token-fedcba9876543210";
 
+/**
+ * What the mocked providers answer for a new resource: its inputs as state,
+ * plus the outputs the program reads (Elastic IP, random result, command stdout,
+ * ARNs and autonamed names). Shared with test/helpers/langhost-run.cjs.
+ */
+export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+    const state: Record<string, any> = { ...args.inputs };
+    if (args.type === "aws:ec2/eip:Eip") state.publicIp = MOCK_PUBLIC_IP;
+    if (args.type === "random:index/randomPassword:RandomPassword") state.result = "mock-shared-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+    if (args.type === "command:local:Command") state.stdout = JSON.stringify({ keyId: MOCK_CF_KEY_ID, key: MOCK_CF_KEY });
+    if (args.type.startsWith("aws:")) {
+        state.arn = `arn:aws:mock:${MOCK_REGION}:123456789012:${args.name}`;
+        state.name ??= args.name; // what autonaming would give, minus the random suffix
+    }
+    return { id: `${args.name}-id`, state };
+}
+
+/** The two invokes the program makes, answered the way the AWS API documents them. */
+export function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    if (args.token === "aws:ec2/getAmi:getAmi") return { id: MOCK_AMI, imageId: MOCK_AMI, architecture: "arm64" };
+    if (args.token === "aws:index/getRegion:getRegion") return { id: MOCK_REGION, name: MOCK_REGION, region: MOCK_REGION };
+    throw new Error(`unexpected invoke ${args.token}`);
+}
+
 /** Resolve an Output to its value (mocks resolve everything). */
 export function value<T>(o: pulumi.Output<T> | T): Promise<T> {
     return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));
@@ -49,21 +73,9 @@ export async function runProgram(stack: string, overrides: Record<string, string
             newResource(args) {
                 const o = options.get(`${args.type}::${args.name}`);
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, ignoreChanges: [], ...o });
-                const state: Record<string, any> = { ...args.inputs };
-                if (args.type === "aws:ec2/eip:Eip") state.publicIp = MOCK_PUBLIC_IP;
-                if (args.type === "random:index/randomPassword:RandomPassword") state.result = "mock-shared-secret-0123456789abcdefghijklmnopqrstuvwxyz";
-                if (args.type === "command:local:Command") state.stdout = JSON.stringify({ keyId: MOCK_CF_KEY_ID, key: MOCK_CF_KEY });
-                if (args.type.startsWith("aws:")) {
-                    state.arn = `arn:aws:mock:${MOCK_REGION}:123456789012:${args.name}`;
-                    state.name ??= args.name; // what autonaming would give, minus the random suffix
-                }
-                return { id: `${args.name}-id`, state };
+                return mockNewResource(args);
             },
-            call(args) {
-                if (args.token === "aws:ec2/getAmi:getAmi") return { id: MOCK_AMI, imageId: MOCK_AMI, architecture: "arm64" };
-                if (args.token === "aws:index/getRegion:getRegion") return { id: MOCK_REGION, name: MOCK_REGION, region: MOCK_REGION };
-                throw new Error(`unexpected invoke ${args.token}`);
-            },
+            call: mockCall,
         },
         "turn",
         stack,

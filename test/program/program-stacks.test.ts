@@ -52,10 +52,6 @@ test("determinism: two runs of prod declare identical resources and inputs", () 
     assert.deepEqual(a.outputs, b.outputs);
 });
 
-test("the program loads and type-checks through ts-node, as Pulumi's nodejs runtime loads it, with the same result", () => {
-    assert.deepEqual(programJson("prod", {}, "ts-node"), programJson("prod"));
-});
-
 test("self-hosted mode declares no Cloudflare resource", () => {
     const { resources, outputs } = programJson("prod");
     assert.ok(!resources.some((r) => r.type.startsWith("cloudflare:") || r.type.startsWith("turn:cloudflare")));
