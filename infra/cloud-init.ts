@@ -43,6 +43,15 @@ export const VM_PATHS = {
     tlsKey: "/etc/coturn/tls/privkey.pem",
 } as const;
 
+/**
+ * Largest user data EC2 takes: "User data is limited to 16 KB, in raw form, before
+ * it is base64-encoded" (EC2 User Guide, "Work with instance user data",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
+ * The validator bounds every key that reaches the user data; test/unit/user-data-size.test.ts
+ * renders the longest accepted values and checks they fit.
+ */
+export const USER_DATA_MAX_BYTES = 16 * 1024;
+
 /** Open files coturn may hold: each allocation uses sockets on both sides. */
 export const COTURN_NOFILE = 1_048_576;
 
@@ -69,7 +78,8 @@ export interface CloudInitOptions {
  * @returns `#cloud-config` followed by the YAML document
  * @throws Error when the config still contains a `static-auth-secret` (the
  *   secret must not sit in user data), an input would break a shell line, or
- *   the relay range leaves no room for the kernel's ephemeral ports (the validator refuses such ranges)
+ *   the relay range leaves no room for the kernel's ephemeral ports (the validator refuses such ranges),
+ *   or the result exceeds {@link USER_DATA_MAX_BYTES}
  */
 export function renderCloudInit(o: CloudInitOptions): string {
     if (/^static-auth-secret=/m.test(o.turnserverConf)) {
@@ -112,7 +122,10 @@ export function renderCloudInit(o: CloudInitOptions): string {
         write_files: files,
         runcmd,
     };
-    return "#cloud-config\n" + stringify(doc, { version: "1.1", lineWidth: 0 });
+    const userData = "#cloud-config\n" + stringify(doc, { version: "1.1", lineWidth: 0 });
+    const bytes = Buffer.byteLength(userData, "utf8");
+    if (bytes > USER_DATA_MAX_BYTES) throw new Error(`user data is ${bytes} bytes; EC2 takes at most ${USER_DATA_MAX_BYTES} (16 KB, before base64)`);
+    return userData;
 }
 
 interface WriteFile {

@@ -8,7 +8,9 @@
  * key with its value and what is allowed.
  */
 import ipaddr from "ipaddr.js";
-import { checkRelayPortRange, type PortRange } from "./port-range";
+import { checkRelayPortRange, DEFAULT_RELAY_PORT_RANGE, type PortRange } from "./port-range";
+import { maxClientCidrs, securityRuleCounts, SG_RULES_PER_DIRECTION_QUOTA, SG_RULES_QUOTA_CODE } from "./network";
+import { isSupportedRegion, AWS_PARTITION } from "./aws-region";
 import { instanceTypeInfo, knownFamilies, type DebianArch } from "./instance-types";
 
 /** Config namespace: the Pulumi project name. */
@@ -43,7 +45,8 @@ export const CONFIG_KEYS = {
     vpcCidr: { type: "string", default: "10.73.0.0/24", description: "IPv4 CIDR of the stack's own VPC and subnet (private, /16 to /28)." },
     relayMinPort: { type: "integer", default: 49152, description: "Lowest UDP relay port (coturn min-port)." },
     relayMaxPort: { type: "integer", default: 65535, description: "Highest UDP relay port (coturn max-port)." },
-    clientCidrs: { type: "array", default: ["0.0.0.0/0"], description: "IPv4 CIDRs allowed to reach the TURN listeners and relay ports." },
+    clientCidrs: { type: "array", default: ["0.0.0.0/0"], description: "IPv4 CIDRs allowed to reach the TURN listeners and relay ports. At most 11 with a domain, 20 without (AWS's default 60 inbound rules per security group)." },
+    securityGroupRuleQuota: { type: "integer", default: 60, description: "Your account's quota of inbound (and of outbound) rules per security group (AWS quota L-0EA8095F, default 60). Raise it in Service Quotas first, then here, to allow more turn:clientCidrs." },
     credentialTtlSeconds: { type: "integer", default: 3600, description: "Lifetime of minted TURN REST API credentials, seconds (60 to 172800)." },
     userQuota: { type: "integer", default: 10, description: "Concurrent allocations per TURN username (coturn user-quota)." },
     totalQuota: { type: "integer", default: 2000, description: "Concurrent allocations on the server (coturn total-quota); at most the relay range size." },
@@ -91,6 +94,19 @@ export interface TurnConfig {
     expiresAt?: Date;
 }
 
+/** Longest Pulumi project or stack name: "limited to 100 characters" (Pulumi CLI, stack name validation). */
+export const MAX_PULUMI_NAME_LENGTH = 100;
+
+/**
+ * SSM parameter name of a stack's TURN shared secret, unique per account and
+ * region: `/turn-stack/<project>/<stack>/static-auth-secret`. It also sits in the
+ * user data (the VM fetches the secret by it), so its length counts there.
+ * @param project Pulumi project name, @param stack Pulumi stack name (each at most 100 characters)
+ */
+export function secretParameterNameFor(project: string, stack: string): string {
+    return `/turn-stack/${project}/${stack}/static-auth-secret`;
+}
+
 /** Thrown by {@link parseTurnConfig}; `problems` holds one line per bad key. */
 export class ConfigError extends Error {
     constructor(readonly problems: string[]) {
@@ -100,6 +116,32 @@ export class ConfigError extends Error {
 }
 
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** Longest email address: a 256-octet path minus its angle brackets (RFC 5321 §4.5.3.1.3). */
+export const MAX_EMAIL_LENGTH = 254;
+/** Longest local part (before the @) of an email address (RFC 5321 §4.5.3.1.1). */
+export const MAX_EMAIL_LOCAL_LENGTH = 64;
+/** Longest realm: fewer than 128 characters (RFC 8489 §14.9). */
+export const MAX_REALM_LENGTH = 127;
+/** Longest availability zone name accepted (Wavelength zones, the longest today, have 23). */
+export const MAX_AVAILABILITY_ZONE_LENGTH = 64;
+/** Longest instance type name accepted (the longest today, e.g. u7in-32tb.224xlarge, have about 20). */
+export const MAX_INSTANCE_TYPE_LENGTH = 32;
+/** Upper bound for turn:securityGroupRuleQuota: inbound rules × security groups per interface may not exceed 1,000 (Amazon VPC quotas). */
+export const MAX_SG_RULE_QUOTA = 1000;
+
+/**
+ * True for an email address turn-stack can hand to certbot in the user data:
+ * at most 254 characters (RFC 5321 §4.5.3.1), a local part of 1 to 64 letters,
+ * digits and `.`, `_`, `+`, `-` (a subset of RFC 5322's dot-atom that needs no
+ * shell quoting), and a domain that {@link isHostname} accepts.
+ */
+export function isAcmeEmail(email: string): boolean {
+    const at = email.lastIndexOf("@");
+    if (email.length > MAX_EMAIL_LENGTH || at < 1) return false;
+    const local = email.slice(0, at);
+    return local.length <= MAX_EMAIL_LOCAL_LENGTH && /^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*$/.test(local) && isHostname(email.slice(at + 1).toLowerCase());
+}
 
 /**
  * True for a fully qualified DNS host name (RFC 1123): at least two labels,
@@ -202,17 +244,31 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         else if (!selfHosted) bad("cloudflareZoneId", cloudflareZoneId, "has nothing to point at in cloudflare mode (no Elastic IP); use self-hosted or both");
     }
     const realm = str("realm") || domain || "turn-stack";
-    if (realm.length > 127 || !/^[\x21-\x7e]+$/.test(realm)) {
-        bad("realm", realm, "must be 1 to 127 printable ASCII characters without spaces (RFC 8489 §14.9)");
+    if (realm.length > MAX_REALM_LENGTH || !/^[\x21-\x7e]+$/.test(realm)) {
+        bad("realm", realm, `must be 1 to ${MAX_REALM_LENGTH} printable ASCII characters without spaces (RFC 8489 §14.9)`);
     }
     const acmeEmail = str("acmeEmail");
-    if (acmeEmail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(acmeEmail)) {
-        bad("acmeEmail", acmeEmail, "must be an email address, or empty");
+    if (acmeEmail && !isAcmeEmail(acmeEmail)) {
+        bad(
+            "acmeEmail",
+            acmeEmail,
+            `must be an email address of at most ${MAX_EMAIL_LENGTH} characters (RFC 5321 §4.5.3.1): up to ${MAX_EMAIL_LOCAL_LENGTH} letters, digits, ` +
+                "'.', '_', '+', '-' before the @ and a DNS name after it; or empty",
+        );
+    }
+
+    // AWS region: as the AWS provider reads it (aws:region, else AWS_REGION, else AWS_DEFAULT_REGION).
+    const [regionSource, region] = raw["aws:region"] !== undefined ? ["aws:region", raw["aws:region"]] : env.AWS_REGION ? ["AWS_REGION", env.AWS_REGION] : env.AWS_DEFAULT_REGION ? ["AWS_DEFAULT_REGION", env.AWS_DEFAULT_REGION] : [];
+    if (selfHosted && regionSource && !isSupportedRegion(region!)) {
+        problems.push(
+            `${regionSource} = ${JSON.stringify(region)}: must be a region of the standard AWS partition (${AWS_PARTITION}), e.g. eu-west-1 or us-east-1; ` +
+                "AWS China (cn-*), GovCloud (us-gov-*), the ISO partitions and the European Sovereign Cloud are not supported (README, Regions)",
+        );
     }
 
     // instance
     const instanceType = str("instanceType");
-    const info = instanceTypeInfo(instanceType);
+    const info = instanceType.length <= MAX_INSTANCE_TYPE_LENGTH ? instanceTypeInfo(instanceType) : undefined;
     if (!info) {
         bad("instanceType", instanceType, `must be <family>.<size> with a family whose architecture turn-stack knows: ${knownFamilies().join(", ")}`);
     }
@@ -221,8 +277,10 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         bad("amiId", amiId, "must be an AMI id like ami-0123456789abcdef0, or empty to look up Debian 12");
     }
     const availabilityZone = str("availabilityZone");
-    if (availabilityZone && !/^[a-z]{2}(-[a-z0-9]+)+[a-z]$/.test(availabilityZone)) {
-        bad("availabilityZone", availabilityZone, "must be an availability zone name like eu-west-1a, or empty");
+    if (availabilityZone && (availabilityZone.length > MAX_AVAILABILITY_ZONE_LENGTH || !/^[a-z]{2}(-[a-z0-9]+)+[a-z]$/.test(availabilityZone))) {
+        bad("availabilityZone", availabilityZone, `must be an availability zone name like eu-west-1a (at most ${MAX_AVAILABILITY_ZONE_LENGTH} characters), or empty`);
+    } else if (availabilityZone && region && isSupportedRegion(region) && !availabilityZone.startsWith(`${region}-`) && !new RegExp(`^${region}[a-z]$`).test(availabilityZone)) {
+        bad("availabilityZone", availabilityZone, `must be a zone of the stack's region ${region} (${regionSource}), e.g. ${region}a, or empty`);
     }
     const vpcCidr = str("vpcCidr");
     const vpcProblem = checkCidr(vpcCidr);
@@ -250,6 +308,25 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
     }
     if (new Set(clientCidrs).size !== clientCidrs.length) bad("clientCidrs", clientCidrs, "must not list a CIDR twice");
 
+    // Security group quota: count the rules the program declares (network.ts), per direction.
+    const sgQuota = int("securityGroupRuleQuota");
+    if (Number.isInteger(sgQuota) && (sgQuota < 1 || sgQuota > MAX_SG_RULE_QUOTA)) {
+        bad("securityGroupRuleQuota", sgQuota, `must be from 1 to ${MAX_SG_RULE_QUOTA}: your account's "Inbound or outbound rules per security group" (AWS default ${SG_RULES_PER_DIRECTION_QUOTA})`);
+    } else if (selfHosted && Number.isInteger(sgQuota)) {
+        const plan = { relayPortRange: relay.range ?? DEFAULT_RELAY_PORT_RANGE };
+        const counts = securityRuleCounts({ ...plan, clientCidrs, tls: domain !== "" });
+        const fit = `${maxClientCidrs({ ...plan, tls: true }, sgQuota)} CIDRs fit with a domain, ${maxClientCidrs({ ...plan, tls: false }, sgQuota)} without`;
+        const more =
+            `merge CIDRs into fewer, larger blocks, or ask AWS for more: Service Quotas console, Amazon Virtual Private Cloud (Amazon VPC), ` +
+            `"Inbound or outbound rules per security group" (${SG_RULES_QUOTA_CODE}; aws service-quotas request-service-quota-increase --service-code vpc ` +
+            `--quota-code ${SG_RULES_QUOTA_CODE} --desired-value <n>), then set turn:securityGroupRuleQuota to the granted value`;
+        for (const [dir, n] of [["inbound", counts.ingress], ["outbound", counts.egress]] as const) {
+            if (n > sgQuota) {
+                bad("clientCidrs", clientCidrs, `${clientCidrs.length} CIDRs make ${n} ${dir} security group rules; the quota is ${sgQuota} per direction (turn:securityGroupRuleQuota): ${fit}; ${more}`);
+            }
+        }
+    }
+
     // credentials and quotas
     const credentialTtlSeconds = int("credentialTtlSeconds");
     if (Number.isInteger(credentialTtlSeconds) && (credentialTtlSeconds < MIN_TTL_SECONDS || credentialTtlSeconds > MAX_TTL_SECONDS)) {
@@ -268,7 +345,7 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
     const readinessCheck = bool("readinessCheck");
     const expiresRaw = str("expiresAt");
     const expiresAt = expiresRaw ? new Date(expiresRaw) : undefined;
-    if (expiresRaw && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(expiresRaw) || Number.isNaN(expiresAt!.getTime()))) {
+    if (expiresRaw && (expiresRaw.length > 40 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(expiresRaw) || Number.isNaN(expiresAt!.getTime()))) {
         bad("expiresAt", expiresRaw, "must be an ISO 8601 time with zone, e.g. 2026-12-01T12:00:00Z, or empty");
     }
 

@@ -4,21 +4,35 @@
  * Everything else lives in components and pure modules beside this file.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseTurnConfig } from "./config";
+import { ConfigError, parseTurnConfig, secretParameterNameFor, type TurnConfig } from "./config";
 import { TurnServer } from "./components/turn-server";
 import { CloudflareDnsRecord, CloudflareTurnKey } from "./components/cloudflare";
 import { CLOUDFLARE_TURN_URLS } from "./cloudflare-api";
 import type { RTCIceServer } from "./ice";
 
-// Throws ConfigError, naming every bad key, before any resource is declared.
-const config = parseTurnConfig(pulumi.runtime.allConfig());
+/**
+ * The validated config. A config error becomes a `pulumi.RunError`: Pulumi's
+ * Node.js runtime prints a RunError's message alone, without the stack trace
+ * and "unhandled exception" it prints for any other error
+ * (@pulumi/pulumi cmd/run/run.js, uncaughtHandler: "Always hide the stack for RunErrors").
+ * Thrown before any resource is declared, listing every bad key.
+ */
+function validatedConfig(): TurnConfig {
+    try {
+        return parseTurnConfig(pulumi.runtime.allConfig());
+    } catch (e) {
+        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+}
+const config = validatedConfig();
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
 
 const server = config.selfHosted
     ? new TurnServer("turn", {
           config,
-          secretParameterName: `/turn-stack/${project}/${stack}/static-auth-secret`,
+          secretParameterName: secretParameterNameFor(project, stack),
           tags: { "turn-stack:project": project, "turn-stack:stack": stack },
       })
     : undefined;

@@ -143,7 +143,8 @@ export function checkRelayPortRange(min: number, max: number, names: RelayRangeN
             allowed: `relay range ${range} overlaps listening port ${clash.join(", ")}; use a range clear of ${COTURN_LISTENING_PORTS.join(", ")} (default ${DEFAULT_RELAY_PORT_RANGE})`,
         });
     }
-    if (!ephemeralPortRange(range)) {
+    // Only for a range within the allowed ports: below 1024 the bounds problem says it all.
+    if (min >= MIN_UNPRIVILEGED_PORT && !ephemeralPortRange(range)) {
         problems.push({
             end: "min",
             value: min,

@@ -206,24 +206,7 @@ export class TurnServer extends pulumi.ComponentResource {
         const host = tls ? pulumi.output(cfg.domain!) : this.publicIp;
         this.host = host;
         const userData = pulumi.all([eip.publicIp, region]).apply(([publicIp, regionName]) =>
-            renderCloudInit({
-                turnserverConf: renderTurnserverConf({
-                    realm: cfg.realm,
-                    listeningIp: this.privateIp,
-                    relayIp: this.privateIp,
-                    externalIp: { public: publicIp, private: this.privateIp },
-                    tls: tls ? { certFile: VM_PATHS.tlsCert, keyFile: VM_PATHS.tlsKey } : undefined,
-                    relayPortRange: cfg.relayPortRange,
-                    userQuota: cfg.userQuota,
-                    totalQuota: cfg.totalQuota,
-                }),
-                region: regionName,
-                secretParameterName: args.secretParameterName,
-                arch: cfg.arch,
-                relayPortRange: cfg.relayPortRange,
-                domain: cfg.domain,
-                acmeEmail: cfg.acmeEmail,
-            }),
+            renderUserData(cfg, { privateIp: this.privateIp, publicIp, region: regionName, secretParameterName: args.secretParameterName }),
         );
 
         const instance = new aws.ec2.Instance(
@@ -262,7 +245,8 @@ export class TurnServer extends pulumi.ComponentResource {
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
                 dimensions: { InstanceId: instance.id },
-                alarmActions: [pulumi.interpolate`arn:aws:automate:${region}:ec2:recover`],
+                // Standard partition only (aws-region.ts); throws for any other region.
+                alarmActions: [region.apply(recoverActionArn)],
                 tags: tags("recover"),
             },
             parent,

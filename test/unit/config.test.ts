@@ -211,3 +211,97 @@ test("rejects an expiresAt that is not an ISO 8601 time with zone", () => {
     rejects({ "turn:expiresAt": "tomorrow" }, "expiresAt", "tomorrow", /ISO 8601/);
     rejects({ "turn:expiresAt": "2026-12-01 12:00" }, "expiresAt", "2026-12-01 12:00", /ISO 8601/);
 });
+
+// --- The cloud boundary (issue 10): what AWS would refuse, refused here first with key, value and what is allowed.
+
+/** Like {@link rejects}, for a key with several problems: one of its lines matches `allowed`. */
+function rejectsAmong(raw: Record<string, string>, key: string, value: string, allowed: RegExp) {
+    assert.throws(
+        () => parseTurnConfig(raw, {}),
+        (e: unknown) => {
+            assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+            const lines = e.problems.filter((p) => p.startsWith(`turn:${key} = `) && p.includes(value));
+            assert.ok(lines.some((l) => allowed.test(l)), `no problem for turn:${key} with ${value} matching ${allowed} in:\n${e.message}`);
+            return true;
+        },
+    );
+}
+
+const cidrList = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => `198.51.${i}.0/24`));
+
+test("clientCidrs within the security group quota: 11 with a domain and 20 without are accepted", () => {
+    assert.equal(parseTurnConfig({ "turn:domain": "turn.example.com", "turn:clientCidrs": cidrList(11) }, {}).clientCidrs.length, 11);
+    assert.equal(parseTurnConfig({ "turn:clientCidrs": cidrList(20) }, {}).clientCidrs.length, 20);
+});
+
+test("rejects clientCidrs beyond the security group quota, saying how many fit and how to ask AWS for more", () => {
+    for (const [raw, rules] of [
+        [{ "turn:domain": "turn.example.com", "turn:clientCidrs": cidrList(12) }, 61],
+        [{ "turn:clientCidrs": cidrList(21) }, 63],
+    ] as const) {
+        rejects(raw, "clientCidrs", "198.51.0.0/24", new RegExp(`make ${rules} inbound security group rules; the quota is 60`));
+        rejects(raw, "clientCidrs", "198.51.0.0/24", /11 CIDRs fit with a domain, 20 without/);
+        rejects(raw, "clientCidrs", "198.51.0.0/24", /Service Quotas.*"Inbound or outbound rules per security group" \(L-0EA8095F/);
+        rejects(raw, "clientCidrs", "198.51.0.0/24", /set turn:securityGroupRuleQuota/);
+    }
+    // After AWS raised the quota, the key lets the same list through.
+    assert.equal(parseTurnConfig({ "turn:clientCidrs": cidrList(21), "turn:securityGroupRuleQuota": "120" }, {}).clientCidrs.length, 21);
+    rejects({ "turn:securityGroupRuleQuota": "0" }, "securityGroupRuleQuota", "0", /from 1 to 1000/);
+    // Outbound rules count too: 3 of them.
+    rejectsAmong({ "turn:securityGroupRuleQuota": "2" }, "clientCidrs", "0.0.0.0/0", /make 3 outbound security group rules; the quota is 2/);
+    // cloudflare mode has no security group.
+    assert.doesNotThrow(() => parseTurnConfig({ "turn:mode": "cloudflare", "turn:cloudflareAccountId": ACCOUNT, "cloudflare:apiToken": "t", "turn:clientCidrs": cidrList(30) }, {}));
+});
+
+test("rejects a relay range that leaves the kernel no 1000 ephemeral ports outside it, naming both keys", () => {
+    rejectsAmong({ "turn:relayMinPort": "1024", "turn:relayMaxPort": "65535" }, "relayMinPort", "1024", /relay range 1024-65535 \(turn:relayMinPort to turn:relayMaxPort\) leaves no run of 1000 ports.*ephemeral/);
+});
+
+test("relay ranges whose ephemeral ports used to overlap them are accepted (the sysctl now moves them)", () => {
+    // 10000-65535 and 33000-65535 passed before too, but rendered no ip_local_port_range (port-range.test.ts, user data tests).
+    assert.equal(String(parseTurnConfig({ "turn:relayMinPort": "10000" }, {}).relayPortRange), "10000-65535");
+    assert.equal(String(parseTurnConfig({ "turn:relayMinPort": "33000" }, {}).relayPortRange), "33000-65535");
+});
+
+test("acmeEmail: at most 254 characters (RFC 5321), 64 before the @, characters the user data can carry", () => {
+    const local = "a".repeat(64);
+    const longest = `${local}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(61)}`;
+    assert.equal(longest.length, 254);
+    assert.equal(parseTurnConfig({ "turn:domain": "turn.example.com", "turn:acmeEmail": longest }, {}).acmeEmail, longest);
+    // One more character: every label and the local part are still within their limits, the address is not.
+    rejects({ "turn:acmeEmail": longest + "f" }, "acmeEmail", "aaaa", /at most 254 characters \(RFC 5321/);
+    rejects({ "turn:acmeEmail": `${"a".repeat(65)}@example.com` }, "acmeEmail", "aaaa", /up to 64 letters/);
+    // Accepted by the old rule, then refused by renderCloudInit at deploy time (or worse, in a shell line):
+    rejects({ "turn:acmeEmail": "o'brien@example.com" }, "acmeEmail", "o'brien@example.com", /email address/);
+    rejects({ "turn:acmeEmail": "a b@example.com" }, "acmeEmail", "a b@example.com", /email address/);
+    rejects({ "turn:acmeEmail": "admin@localhost" }, "acmeEmail", "admin@localhost", /DNS name after it/);
+    assert.equal(parseTurnConfig({ "turn:acmeEmail": "ops+turn@example.com" }, {}).acmeEmail, "ops+turn@example.com");
+});
+
+test("aws:region: only the standard aws partition, from the config or the provider's environment variables", () => {
+    assert.doesNotThrow(() => parseTurnConfig({ "aws:region": "ap-southeast-7" }, {}));
+    for (const region of ["cn-north-1", "us-gov-west-1", "us-iso-east-1", "eu-isoe-west-1", "eusc-de-east-1", "mars-central-1", "EU-WEST-1", ""]) {
+        assert.throws(
+            () => parseTurnConfig({ "aws:region": region }, {}),
+            (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith(`aws:region = ${JSON.stringify(region)}: must be a region of the standard AWS partition (aws)`)),
+            region,
+        );
+    }
+    assert.throws(() => parseTurnConfig({}, { AWS_REGION: "cn-northwest-1" }), /AWS_REGION = "cn-northwest-1": must be a region of the standard AWS partition/);
+    assert.throws(() => parseTurnConfig({}, { AWS_DEFAULT_REGION: "us-gov-east-1" }), /AWS_DEFAULT_REGION = "us-gov-east-1"/);
+    // cloudflare mode declares no AWS resource.
+    assert.doesNotThrow(() => parseTurnConfig({ "aws:region": "cn-north-1", "turn:mode": "cloudflare", "turn:cloudflareAccountId": ACCOUNT, "cloudflare:apiToken": "t" }, {}));
+});
+
+test("availabilityZone: bounded, and a zone of the stack's region", () => {
+    assert.equal(parseTurnConfig({ "aws:region": "eu-west-1", "turn:availabilityZone": "eu-west-1b" }, {}).availabilityZone, "eu-west-1b");
+    assert.equal(parseTurnConfig({ "aws:region": "us-west-2", "turn:availabilityZone": "us-west-2-lax-1a" }, {}).availabilityZone, "us-west-2-lax-1a");
+    rejects({ "aws:region": "eu-west-1", "turn:availabilityZone": "us-east-1a" }, "availabilityZone", "us-east-1a", /zone of the stack's region eu-west-1 \(aws:region\)/);
+    rejects({ "aws:region": "eu-west-1", "turn:availabilityZone": "eu-west-10a" }, "availabilityZone", "eu-west-10a", /zone of the stack's region/);
+    rejects({ "turn:availabilityZone": `eu-west-1-${"x".repeat(60)}a` }, "availabilityZone", "eu-west-1-x", /at most 64 characters/);
+});
+
+test("instanceType and expiresAt are bounded", () => {
+    rejects({ "turn:instanceType": `c7gn.${"x".repeat(28)}` }, "instanceType", "c7gn.x", /<family>\.<size>/);
+    rejects({ "turn:expiresAt": `2026-12-01T12:00:00.${"0".repeat(30)}Z` }, "expiresAt", "2026-12-01T12:00:00.0", /ISO 8601/);
+});

@@ -4,7 +4,17 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseTurnConfig } from "../../infra/config";
 import { renderTurnserverConf } from "../../infra/turnserver-conf";
-import { securityRules, serverPrivateIp, ruleName } from "../../infra/network";
+import {
+    isValidSgRuleDescription,
+    maxClientCidrs,
+    ruleName,
+    securityRuleCounts,
+    securityRules,
+    serverPrivateIp,
+    SG_RULE_DESCRIPTION_MAX_LENGTH,
+    SG_RULE_DESCRIPTION_SPECIALS,
+    SG_RULES_PER_DIRECTION_QUOTA,
+} from "../../infra/network";
 import { listeners } from "../../infra/listeners";
 import { PortRange } from "../../infra/port-range";
 import { confOptions } from "../helpers/turnserver-options";
@@ -58,4 +68,56 @@ test("property: security group relay range equals coturn's min-port/max-port for
         }),
         { numRuns: 200 },
     );
+});
+
+// Security group rule descriptions: EC2 allows a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*, up to 255 characters
+// (EC2 API Reference, IpRange Description). Mocks accept anything; AuthorizeSecurityGroupIngress/Egress does not.
+const EC2_DOC_SPECIALS = "._-:/()#,@[]+=&;{}!$*";
+
+test("security group rule descriptions: the charset is exactly the EC2 API Reference's, at most 255 characters", () => {
+    assert.equal(SG_RULE_DESCRIPTION_SPECIALS, EC2_DOC_SPECIALS);
+    for (let c = 0; c < 0x250; c++) {
+        const ch = String.fromCodePoint(c);
+        const documented = /[a-zA-Z0-9 ]/.test(ch) || EC2_DOC_SPECIALS.includes(ch);
+        assert.equal(isValidSgRuleDescription(`x${ch}x`), documented, `U+${c.toString(16).padStart(4, "0")} ${JSON.stringify(ch)}`);
+    }
+    assert.ok(isValidSgRuleDescription("x".repeat(SG_RULE_DESCRIPTION_MAX_LENGTH)));
+    assert.ok(!isValidSgRuleDescription("x".repeat(SG_RULE_DESCRIPTION_MAX_LENGTH + 1)));
+    // The descriptions 8d09650 declared, which EC2 answers with InvalidParameterValue:
+    assert.ok(!isValidSgRuleDescription("AWS APIs, Let's Encrypt, packages (HTTPS)"));
+    assert.ok(!isValidSgRuleDescription("Let's Encrypt HTTP-01 challenge"));
+});
+
+test("property: every rule securityRules() can render has a description EC2 accepts", () => {
+    const cidr = fc.tuple(fc.integer({ min: 0, max: 223 }), fc.integer({ min: 0, max: 32 })).map(([a, bits]) => `${a}.0.0.0/${bits}`);
+    fc.assert(
+        fc.property(fc.uniqueArray(cidr, { minLength: 0, maxLength: 12 }), fc.boolean(), fc.integer({ min: 5350, max: 65535 - 127 }), (cidrs, tls, min) => {
+            for (const r of securityRules({ clientCidrs: cidrs, relayPortRange: PortRange.of(min, Math.min(65535, min + 1000)), tls })) {
+                assert.ok(isValidSgRuleDescription(r.description), `${ruleName(r)}: ${JSON.stringify(r.description)}`);
+            }
+        }),
+        { numRuns: 200 },
+    );
+});
+
+test("security group quota: rule counts come from securityRules(); 11 CIDRs fit with a domain, 20 without", () => {
+    const relayPortRange = PortRange.of(49152, 65535);
+    const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `198.51.${i}.0/24`);
+    // With a domain: 4 listeners + the relay range per CIDR, and port 80 for the ACME challenge.
+    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(11), relayPortRange, tls: true }), { ingress: 56, egress: 3 });
+    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(12), relayPortRange, tls: true }), { ingress: 61, egress: 3 });
+    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(20), relayPortRange, tls: false }), { ingress: 60, egress: 3 });
+    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(21), relayPortRange, tls: false }), { ingress: 63, egress: 3 });
+    assert.equal(maxClientCidrs({ relayPortRange, tls: true }), 11);
+    assert.equal(maxClientCidrs({ relayPortRange, tls: false }), 20);
+    assert.equal(maxClientCidrs({ relayPortRange, tls: true }, 120), 23);
+    assert.equal(SG_RULES_PER_DIRECTION_QUOTA, 60);
+    // The derivation agrees with the rules themselves at every quota.
+    for (const tls of [true, false]) {
+        for (const quota of [5, 60, 61, 200]) {
+            const n = maxClientCidrs({ relayPortRange, tls }, quota);
+            assert.ok(securityRuleCounts({ clientCidrs: cidrs(n), relayPortRange, tls }).ingress <= quota);
+            assert.ok(securityRuleCounts({ clientCidrs: cidrs(n + 1), relayPortRange, tls }).ingress > quota);
+        }
+    }
 });

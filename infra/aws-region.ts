@@ -1,0 +1,50 @@
+/**
+ * The AWS regions turn-stack supports: those of the standard `aws` partition
+ * only, and the ARNs it builds there.
+ *
+ * Why only `aws`: the program depends on things that exist only there. The
+ * official Debian 12 AMIs come from the Debian cloud team's account
+ * 136693071363, which publishes in the standard partition (not in AWS China or
+ * GovCloud; wiki.debian.org/Cloud/AmazonEC2Image); the SSM agent is fetched
+ * from `s3.<region>.amazonaws.com` (China uses `amazonaws.com.cn`); the
+ * recovery alarm's action is `arn:aws:automate:...`. Building all of those per
+ * partition would be code no test or user could exercise; refusing the region
+ * up front is honest.
+ *
+ * Pure: no `@pulumi/*` import.
+ */
+
+/** The one partition turn-stack deploys to. */
+export const AWS_PARTITION = "aws";
+
+/**
+ * Region names of the standard partition: the AWS SDKs' partition table
+ * (`partitions.json`, partition `aws`, regionRegex `^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$`),
+ * narrowed to lowercase letters and at most 16 + 2 characters for the middle
+ * and the number (the longest region today, ap-southeast-7, has 9 and 1), so
+ * the user data that carries the name stays bounded. Excludes aws-cn (cn-*),
+ * aws-us-gov (us-gov-*), the ISO partitions (us-iso-*, us-isob-*, eu-isoe-*, ...)
+ * and the European Sovereign Cloud (eusc-*).
+ */
+export const STANDARD_REGION = /^(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]{1,16}-\d{1,2}$/;
+
+/** Longest region name {@link STANDARD_REGION} accepts (for the user data size bound). */
+export const MAX_REGION_LENGTH = 2 + 1 + 16 + 1 + 2;
+
+/** True when `region` is a region of the standard `aws` partition. */
+export function isSupportedRegion(region: string): boolean {
+    return STANDARD_REGION.test(region);
+}
+
+/**
+ * The CloudWatch alarm action that recovers an instance: `arn:aws:automate:<region>:ec2:recover`
+ * (CloudWatch User Guide, "Recover your instance"; PutMetricAlarm, AlarmActions).
+ * @throws Error when `region` is not in the standard partition (the validator refuses those first;
+ *   this catches a region that reached the provider from elsewhere, e.g. an AWS profile)
+ */
+export function recoverActionArn(region: string): string {
+    if (!isSupportedRegion(region)) {
+        throw new Error(`AWS region ${JSON.stringify(region)} is not in the standard aws partition; turn-stack supports only that partition (README, Regions)`);
+    }
+    return `arn:${AWS_PARTITION}:automate:${region}:ec2:recover`;
+}
