@@ -10,6 +10,10 @@ import {
     ephemeralPortRange,
 } from "../../infra/port-range";
 import { COTURN_LISTENING_PORTS } from "../../infra/listeners";
+import { parse } from "yaml";
+import { parseTurnConfig } from "../../infra/config";
+import { renderUserData } from "../../infra/user-data";
+import { VM_PATHS } from "../../infra/cloud-init";
 
 const NAMES = { min: "turn:relayMinPort", max: "turn:relayMaxPort" };
 
@@ -67,4 +71,21 @@ test("property: any relay range the rules accept yields an ephemeral range disjo
 
 test("the kernel default is Linux's 32768-60999", () => {
     expect(String(KERNEL_EPHEMERAL_PORT_RANGE)).toBe("32768-60999");
+});
+
+test("the user data's sysctl: always rendered, clear of the relay range (8d09650 rendered none for 10000-65535 and 33000-65535)", () => {
+    for (const [min, max, expected] of [
+        [49152, 65535, "32768 49151"], // prod and dev: what turn-stack always rendered
+        [10000, 65535, "5350 9999"],
+        [33000, 65535, "5350 32999"],
+        [20000, 40000, "40001 60999"],
+    ] as const) {
+        const cfg = parseTurnConfig({ "turn:relayMinPort": String(min), "turn:relayMaxPort": String(max), "turn:totalQuota": "128" }, {});
+        const userData = renderUserData(cfg, { privateIp: "10.73.0.10", publicIp: "203.0.113.10", region: "eu-west-1", secretParameterName: "/turn-stack/turn/t/static-auth-secret" });
+        const sysctl = (parse(userData) as { write_files: { path: string; content: string }[] }).write_files.find((f) => f.path === VM_PATHS.sysctl)!.content;
+        const lines = sysctl.split("\n").filter((l) => l.startsWith("net.ipv4.ip_local_port_range"));
+        expect(lines).toEqual([`net.ipv4.ip_local_port_range = ${expected}`]);
+        const [lo, hi] = expected.split(" ").map(Number);
+        expect(PortRange.of(lo, hi).overlaps(cfg.relayPortRange)).toBe(false);
+    }
 });

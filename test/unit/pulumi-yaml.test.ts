@@ -26,13 +26,13 @@ test("the schema rejects what Pulumi rejects (the check can fail)", () => {
     assert.equal(validate({ ...project, config: { realm: { type: "object" } } }), false);
 });
 
-test("Pulumi.yaml's config block declares exactly CONFIG_KEYS, with the same types and defaults", () => {
+test("Pulumi.yaml's config block declares exactly CONFIG_KEYS, with the same types, defaults and descriptions", () => {
     assert.deepEqual(Object.keys(project.config).sort(), Object.keys(CONFIG_KEYS).sort());
     for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
         const decl = project.config[key];
         assert.equal(decl.type, spec.type, key);
         assert.deepEqual(decl.default, spec.default, key);
-        assert.ok(decl.description, `${key} has a description`);
+        assert.equal(decl.description, spec.description, `${key}: Pulumi.yaml's description equals CONFIG_KEYS'`);
         if (spec.type === "array") assert.deepEqual(decl.items, { type: "string" });
     }
 });
