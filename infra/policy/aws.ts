@@ -115,17 +115,32 @@ function groupKeyOf(r: PolicyResource): string {
     }
 }
 
+/**
+ * The stack's own declaration of its account's rule quota, `turn:securityGroupRuleQuota`
+ * (the key the validator sizes `turn:clientCidrs` by). The CLI hands a policy
+ * pack the stack's config as JSON in `PULUMI_CONFIG` (pulumi/pulumi
+ * sdk/go/common/resource/plugin/analyzer_plugin.go, constructEnv).
+ */
+export function stackRuleQuota(env: Record<string, string | undefined> = process.env): number | undefined {
+    try {
+        const v = Number(JSON.parse(env.PULUMI_CONFIG ?? "{}")["turn:securityGroupRuleQuota"]);
+        return Number.isInteger(v) && v > 0 ? v : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /** Rules per security group, per direction and address family. */
 export const securityGroupRuleQuota: StackValidationPolicy = {
     name: "ec2-security-group-rules-per-group",
     description:
-        `Rules per security group: at most ${SG_RULES_PER_DIRECTION} inbound and ${SG_RULES_PER_DIRECTION} outbound (default quota, enforced separately for IPv4 and IPv6); ` +
+        `Rules per security group: at most ${SG_RULES_PER_DIRECTION} inbound and ${SG_RULES_PER_DIRECTION} outbound (default quota L-0EA8095F, enforced separately for IPv4 and IPv6); ` +
         "more fail with RulesPerSecurityGroupLimitExceeded (Amazon VPC User Guide, 'Amazon VPC quotas', Security groups). " +
-        "Set this policy's maxRulesPerDirection if your account's quota was raised.",
+        "A raised quota: the stack's turn:securityGroupRuleQuota, or this policy's maxRulesPerDirection.",
     enforcementLevel: mandatory,
-    configSchema: { properties: { maxRulesPerDirection: { type: "integer", default: SG_RULES_PER_DIRECTION, minimum: 1 } } },
+    configSchema: { properties: { maxRulesPerDirection: { type: "integer", minimum: 1 } } },
     validateStack: (args, report) => {
-        const max = args.getConfig<{ maxRulesPerDirection?: number }>().maxRulesPerDirection ?? SG_RULES_PER_DIRECTION;
+        const max = args.getConfig<{ maxRulesPerDirection?: number }>().maxRulesPerDirection ?? stackRuleQuota() ?? SG_RULES_PER_DIRECTION;
         const counts = new Map<string, { n: number; group: string; direction: string; family: string }>();
         const count = (group: string, direction: string, family: string, n = 1) => {
             const key = `${group}\0${direction}\0${family}`;
@@ -154,7 +169,7 @@ export const securityGroupRuleQuota: StackValidationPolicy = {
             if (c.n > max) {
                 report(
                     `security group ${c.group} has ${c.n} ${c.direction} ${c.family} rules; the quota is ${max} ` +
-                        "(ask AWS for more in Service Quotas: 'Inbound or outbound rules per security group', then set maxRulesPerDirection)",
+                        "(ask AWS for more in Service Quotas: 'Inbound or outbound rules per security group', L-0EA8095F; then set turn:securityGroupRuleQuota)",
                 );
             }
         }

@@ -7,8 +7,11 @@
  *
  * Every check returns the problems it finds as sentences (empty: valid), each
  * naming the value and what is allowed. Lengths are counted in Unicode code
- * points unless the source says bytes.
+ * points unless the source says bytes. Where the validator already holds a
+ * limit (infra/network.ts: security group text and rule quota), it is taken
+ * from there, so each number lives in one place.
  */
+import { SG_RULE_DESCRIPTION_MAX_LENGTH, SG_RULE_DESCRIPTION_SPECIALS, SG_RULES_PER_DIRECTION_QUOTA } from "../network";
 
 /** Length of `s` in Unicode code points (AWS counts "Unicode characters"). */
 export function chars(s: string): number {
@@ -85,9 +88,9 @@ export const EC2_METADATA_TAG_KEY = /^(?!\.{1,2}$)(?!_index$)[a-zA-Z0-9+\-=.,_:@
  * `._-:/()#,@[]+=&;{}!$*`. A group name cannot start with `sg-`.
  */
 export const EC2_SG_TEXT = {
-    maxChars: 255,
-    charset: /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/,
-    allowed: "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*",
+    maxChars: SG_RULE_DESCRIPTION_MAX_LENGTH,
+    charset: new RegExp(`^[a-zA-Z0-9 ${SG_RULE_DESCRIPTION_SPECIALS.replace(/[\\\]\[^-]/g, "\\$&")}]*$`),
+    allowed: `a-z, A-Z, 0-9, spaces and ${SG_RULE_DESCRIPTION_SPECIALS}`,
 } as const;
 
 /** Problems with a security group (rule) name or description (see {@link EC2_SG_TEXT}). */
@@ -106,7 +109,7 @@ export function sgTextProblems(field: string, value: unknown): string[] {
  * separately for inbound and outbound and for IPv4 and IPv6 (Amazon VPC User
  * Guide, "Amazon VPC quotas", Security groups). Adjustable in Service Quotas.
  */
-export const SG_RULES_PER_DIRECTION = 60;
+export const SG_RULES_PER_DIRECTION = SG_RULES_PER_DIRECTION_QUOTA;
 
 /** EC2 user data: at most 16 KB, in raw form, before base64 (EC2 User Guide, "Work with instance user data"). */
 export const USER_DATA_MAX_BYTES = 16 * 1024;

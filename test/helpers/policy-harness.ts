@@ -121,15 +121,28 @@ export function stackArgs(resources: DeclaredResource[], policy?: StackValidatio
  * each resource (each of its validations; not-applicable ones skipped), a stack
  * policy once over all of them.
  */
-export async function runPolicy(policy: ResourceValidationPolicy | StackValidationPolicy, resources: DeclaredResource[]): Promise<{ violations: Violation[]; applied: number }> {
+export async function runPolicy(
+    policy: ResourceValidationPolicy | StackValidationPolicy,
+    resources: DeclaredResource[],
+    /** The stack's config, which the CLI hands the pack as JSON in PULUMI_CONFIG (stack policies read it). */
+    stackConfig?: Record<string, string>,
+): Promise<{ violations: Violation[]; applied: number }> {
     const violations: Violation[] = [];
     let applied = 0;
     const report = (urn: string) => (message: string, u?: string) => violations.push({ policy: policy.name, urn: u ?? urn, message });
     if ("validateStack" in policy) {
+        // Set for the synchronous part of the call only, so concurrent tests never see each other's config.
+        const saved = process.env.PULUMI_CONFIG;
         try {
-            await policy.validateStack(stackArgs(resources, policy), report("stack"));
+            if (stackConfig) process.env.PULUMI_CONFIG = JSON.stringify(stackConfig);
+            const done = policy.validateStack(stackArgs(resources, policy), report("stack"));
+            if (saved === undefined) delete process.env.PULUMI_CONFIG;
+            else process.env.PULUMI_CONFIG = saved;
+            await done;
             applied++;
         } catch (e) {
+            if (saved === undefined) delete process.env.PULUMI_CONFIG;
+            else process.env.PULUMI_CONFIG = saved;
             if (!(e instanceof NotApplicable)) throw e;
         }
         return { violations, applied };
@@ -149,9 +162,9 @@ export async function runPolicy(policy: ResourceValidationPolicy | StackValidati
 }
 
 /** Run every policy over `resources`. */
-export async function analyze(policies: Policies, resources: DeclaredResource[]): Promise<Violation[]> {
+export async function analyze(policies: Policies, resources: DeclaredResource[], stackConfig?: Record<string, string>): Promise<Violation[]> {
     const out: Violation[] = [];
-    for (const p of policies) out.push(...(await runPolicy(p, resources)).violations);
+    for (const p of policies) out.push(...(await runPolicy(p, resources, stackConfig)).violations);
     return out;
 }
 

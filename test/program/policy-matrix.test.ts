@@ -73,6 +73,9 @@ const domainMax = largest(8, TEXT_CAP, (n) => accepts("prod", { "turn:domain": h
 const emailMax = largest(14, TEXT_CAP, (n) => accepts("prod", { "turn:acmeEmail": `${"e".repeat(n - 12)}@example.com` }));
 const cidrMaxTls = largest(1, CIDR_CAP, (n) => accepts("prod", { "turn:clientCidrs": JSON.stringify(cidrs(n)) }));
 const cidrMaxPlain = largest(1, CIDR_CAP, (n) => accepts("dev", { "turn:clientCidrs": JSON.stringify(cidrs(n)) }));
+/** A raised quota (an account that asked AWS for more), declared in the stack as the validator asks. */
+const RAISED: Overrides = { "turn:securityGroupRuleQuota": "200" };
+const cidrMaxRaised = largest(1, CIDR_CAP, (n) => accepts("prod", { ...RAISED, "turn:clientCidrs": JSON.stringify(cidrs(n)) }));
 
 /** Relay range overrides, with the quotas the range can hold. */
 const relay = (min: number, max: number): Overrides => {
@@ -108,6 +111,7 @@ matrix.push(
     [`longest domain (${domainMax}) and email (${emailMax}), both mode with DNS record`, "prod", { ...longestText, "turn:realm": "", ...CLOUDFLARE, "turn:mode": "both", "turn:cloudflareZoneId": ZONE }],
     [`most client CIDRs with a domain (${cidrMaxTls})`, "prod", { "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxTls)) }],
     [`most client CIDRs without a domain (${cidrMaxPlain})`, "dev", { "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxPlain)) }],
+    [`most client CIDRs with a raised quota of 200 rules (${cidrMaxRaised})`, "prod", { ...RAISED, "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxRaised)) }],
     [`smallest relay range (${smallestSize} ports)`, "prod", relay(65536 - (smallestSize ?? 0), 65535)],
     [`largest relay range (${largestMin}-65535)`, "prod", relay(largestMin ?? 0, 65535)],
     ["amd64: c7i.large", "prod", { "turn:instanceType": "c7i.large" }],
@@ -138,7 +142,7 @@ test.concurrent.each(matrix)("%s: every declared resource passes every policy", 
     if (name.startsWith("prod, both, domain")) fullest = declared;
     const violations: Violation[] = [];
     for (const p of policies) {
-        const result = await runPolicy(p, declared);
+        const result = await runPolicy(p, declared, { ...stackConfig(stack), ...overrides });
         violations.push(...result.violations);
         applied.set(p.name, applied.get(p.name)! + result.applied);
     }

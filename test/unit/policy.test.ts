@@ -11,6 +11,7 @@
 import { test, expect } from "vitest";
 import { policies } from "../../infra/policy/policies";
 import { arnPartitionProblems, partitionOf, USER_DATA_MAX_BYTES } from "../../infra/policy/limits";
+import { stackRuleQuota } from "../../infra/policy/aws";
 import { runPolicy, type DeclaredResource } from "../helpers/policy-harness";
 
 const T = {
@@ -272,6 +273,17 @@ for (const policy of policies) {
 test("policies apply only to their resource types", async () => {
     const other = r("random:index/randomPassword:RandomPassword", { length: 48, special: false });
     for (const p of policies) expect((await runPolicy(p, [other])).violations, p.name).toEqual([]);
+});
+
+test("rules per group: the stack's declared quota (turn:securityGroupRuleQuota, in PULUMI_CONFIG as the CLI passes it) replaces the default", async () => {
+    const quota = policies.find((p) => p.name === "ec2-security-group-rules-per-group")!;
+    const rules61 = rules(61, (i) => ingress({ fromPort: 1000 + i }));
+    expect((await runPolicy(quota, rules61, { "turn:securityGroupRuleQuota": "100" })).violations).toEqual([]);
+    const over = (await runPolicy(quota, rules(101, (i) => ingress({ fromPort: 1000 + i })), { "turn:securityGroupRuleQuota": "100" })).violations;
+    expect(over.map((v) => v.message).join()).toMatch(/101 inbound IPv4 rules; the quota is 100/);
+    expect(stackRuleQuota({ PULUMI_CONFIG: JSON.stringify({ "turn:securityGroupRuleQuota": "200" }) })).toBe(200);
+    expect(stackRuleQuota({})).toBeUndefined();
+    expect(stackRuleQuota({ PULUMI_CONFIG: "not json" })).toBeUndefined();
 });
 
 test("partitions: Region codes map to their partition; an ARN for another Region than the provider's is refused", () => {
