@@ -18,7 +18,9 @@
 import { test, expect, beforeAll, afterAll } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { policies, POLICY_PACK_NAME } from "../../infra/policy/policies";
 import { ROOT } from "../helpers/stack-config";
 import { programJsonAsync } from "../helpers/program-json";
@@ -107,6 +109,13 @@ const diagnostics = (res: any) =>
 
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+
+test("PulumiPolicy.yaml: runtime nodejs (the CLI then runs the pulumi-analyzer-policy shim in this directory), with a description", () => {
+    const project = parse(readFileSync(join(PACK_DIR, "PulumiPolicy.yaml"), "utf8"));
+    expect(project.runtime).toBe("nodejs");
+    expect(project.description).toMatch(/AWS and Cloudflare/);
+    expect(JSON.parse(readFileSync(join(PACK_DIR, "package.json"), "utf8")).version).toMatch(/^\d+\.\d+\.\d+$/);
+});
 
 test("the pack loads as the CLI loads it and declares every policy, mandatory, under its name and package.json version", async () => {
     const info = await call<any>("getAnalyzerInfo", new Empty());
