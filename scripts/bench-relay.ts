@@ -12,9 +12,10 @@
  *
  * "Stock" is Debian's /etc/turnserver.conf (everything commented out) plus only
  * what the benchmark needs to run: addresses, the TURN REST secret and realm,
- * allow-loopback-peers, and a CLI password (which coturn requires with it). "Hardened" is renderTurnserverConf for the real
- * Pulumi.prod.yaml with the same addresses, allow-loopback-peers and one
- * allowed-peer-ip for the echo peer.
+ * allow-loopback-peers, and a CLI password (which coturn requires with it). "Hardened" is the real
+ * Pulumi.prod.yaml's turnserver.conf with the local changes of
+ * scripts/lib/local-turnserver-conf.ts (same addresses, secret, stdout log, no TLS)
+ * and loopback peers with one allowed-peer-ip for the echo peer.
  *
  * Usage: npm run bench:relay -- [--allocations 40] [--rate 50] [--size 1000] [--seconds 5] [--rounds 2]
  */
@@ -26,11 +27,11 @@ import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf } from "../infra/turnserver-conf";
 import { mintTurnCredential } from "../infra/credentials";
 import { readStackConfig } from "./lib/stack-config";
 import { startCoturn } from "./lib/coturn";
 import { TurnClient } from "./lib/turn-client";
+import { localTurnserverConf, loopbackPeers } from "./lib/local-turnserver-conf";
 
 const LISTEN = "127.0.4.1";
 const RELAY = "127.0.4.2";
@@ -53,16 +54,8 @@ interface RoundResult {
 
 function hardenedConf(secret: string): string {
     const cfg = parseTurnConfig(readStackConfig("prod"));
-    return renderTurnserverConf({
-        ...cfg,
-        listeningIp: LISTEN,
-        relayIp: RELAY,
-        tls: undefined,
-        staticAuthSecret: secret,
-        log: "stdout",
-        allowLoopbackPeers: true,
-        allowedPeerIps: [PEER],
-    });
+    // The prod config with the local changes (scripts/lib/local-turnserver-conf.ts) and the echo peer let through.
+    return localTurnserverConf(cfg, { listeningIp: LISTEN, relayIp: RELAY, secret }, [loopbackPeers([PEER])]).text;
 }
 
 function stockConf(secret: string): string {

@@ -16,9 +16,10 @@ import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { parseTurnConfig } from "../infra/config";
-import { renderTurnserverConf } from "../infra/turnserver-conf";
 import { mintTurnCredential } from "../infra/credentials";
 import { buildIceServers } from "../infra/ice";
+import { TURN_PORT } from "../infra/listeners";
+import { listeningPort, localTurnserverConf, loopbackPeers } from "./lib/local-turnserver-conf";
 import { readStackConfig } from "./lib/stack-config";
 import { CoturnMissingError, startCoturn } from "./lib/coturn";
 
@@ -52,19 +53,16 @@ async function main(): Promise<number> {
     const config = parseTurnConfig(readStackConfig(values.stack!));
     const ttlSeconds = values.ttl === undefined ? config.credentialTtlSeconds : Number(values.ttl);
     const secret = randomBytes(32).toString("base64");
-    const conf = renderTurnserverConf({
-        ...config,
-        listeningIp: listen,
-        relayIp: relay,
-        listeningPort: port,
-        staticAuthSecret: secret,
-        log: "stdout",
-        allowLoopbackPeers: loopback,
-        allowedPeerIps: loopback ? [relay] : [],
-    });
+    // The stack's own turnserver.conf, changed only as scripts/lib/local-turnserver-conf.ts lists.
+    // `port` is the one listening-port value: coturn's config here, the ICE URLs below.
+    const conf = localTurnserverConf(config, { listeningIp: listen, relayIp: relay, secret }, [
+        ...(port !== TURN_PORT ? [listeningPort(port)] : []),
+        ...(loopback ? [loopbackPeers([relay])] : []),
+    ]);
 
     console.error(`turn-stack local: starting coturn on ${listen}:${port} (relay ${relay}, ports ${config.relayPortRange}) ...`);
-    const coturn = await startCoturn({ conf, host: listen, port, secret });
+    console.error(`turn-stack local: the ${values.stack} stack's turnserver.conf, changed only in: ${conf.changes.map((c) => c.name).join(", ")}`);
+    const coturn = await startCoturn({ conf: conf.text, host: listen, port, secret });
     console.error(`turn-stack local: coturn (pid ${coturn.pid}) answered a TURN allocation. Ctrl-C to stop.`);
 
     const credential = mintTurnCredential(secret, { ttlSeconds, userId: values.user });

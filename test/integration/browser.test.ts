@@ -10,7 +10,8 @@
  * rendered nftables ruleset loaded, whose 443→5349 redirect gives TURNS on
  * 443) joined by a veth pair to namespace "cli" (Chromium, 198.51.100.2).
  * Client and relay addresses differ, so no side can skip its relay.
- * What differs from production, and only this: addresses, a test
+ * What differs from production, and only this (the changes of
+ * scripts/lib/local-turnserver-conf.ts): addresses, the secret in the file, a test
  * certificate for 198.51.100.1 from a test CA trusted in this Chromium
  * profile only, logging to stdout, and `allowed-peer-ip=192.0.2.1` (the relay
  * address, a documentation address the deny-list otherwise refuses).
@@ -23,12 +24,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { parseTurnConfig } from "../../infra/config";
-import { renderTurnserverConf, type TurnserverConfOptions } from "../../infra/turnserver-conf";
 import { renderNftables } from "../../infra/cloud-init";
 import { mintTurnCredential } from "../../infra/credentials";
 import { buildIceServers, turnUrls } from "../../infra/ice";
 import { CLOUDFLARE_TURN_URLS } from "../../infra/cloudflare-api";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { allowedPeers, listeningPort, localTurnserverConf, type ConfChange, type LocalSite } from "../../scripts/lib/local-turnserver-conf";
 import { createNetns, connect, type Netns } from "../helpers/netns";
 import { launchChromium, type TestBrowser } from "../helpers/browser";
 import { relayBetweenTwoPeers } from "../helpers/webrtc-page";
@@ -49,18 +50,17 @@ let browser: TestBrowser | undefined;
 let page: Page;
 const coturns: RunningCoturn[] = [];
 
-/** Start coturn in srv with the prod config; ready once a probe from cli allocates. */
-async function coturnInSrv(over: Partial<TurnserverConfOptions>, probeListener: string): Promise<RunningCoturn> {
-    const conf = renderTurnserverConf({
-        ...cfg,
-        listeningIp: SERVER,
-        relayIp: RELAY,
-        tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
-        staticAuthSecret: secret,
-        log: "stdout",
-        allowedPeerIps: [RELAY],
-        ...over,
-    });
+/**
+ * Start coturn in srv with the prod config for a local coturn (scripts/lib/local-turnserver-conf.ts), the
+ * relay address let through; ready once a probe from cli allocates.
+ */
+async function coturnInSrv(probeListener: string, site: Partial<LocalSite> = {}, extra: ConfChange[] = []): Promise<RunningCoturn> {
+    const relayIp = site.relayIp ?? RELAY;
+    const conf = localTurnserverConf(
+        cfg,
+        { listeningIp: SERVER, relayIp, secret, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile }, ...site },
+        [allowedPeers([relayIp], "the relay address is a documentation address the deny-list refuses; the two browser peers relay to each other"), ...extra],
+    ).text;
     const c = await startCoturn({
         conf,
         host: SERVER,
@@ -83,7 +83,7 @@ beforeAll(async () => {
     writeFileSync(nft, renderNftables());
     srv.run("nft", "-f", nft);
     pki = makeTestPki(cfg.domain!, [SERVER]);
-    await coturnInSrv({}, "udp:3478");
+    await coturnInSrv("udp:3478");
     browser = await launchChromium(cli, pki.caCert);
     page = await browser.browser.newPage();
 });
@@ -156,7 +156,7 @@ test("TURNS fails with a certificate for the wrong host, and with one from an un
         ["wrong host", pki.issue("wrong-host", ["wrong.example.org", "203.0.113.99"]), 15349, "wrong.example.org", testCa],
         ["untrusted CA", pki.issue("untrusted", [cfg.domain!, SERVER], "other"), 25349, SERVER, otherCa],
     ] as const) {
-        const c = await coturnInSrv({ listeningPort: port - 1871, relayIp: "192.0.2.2", allowedPeerIps: ["192.0.2.2"], tls: { ...cert, port } }, `udp:${port - 1871}`);
+        const c = await coturnInSrv(`udp:${port - 1871}`, { relayIp: "192.0.2.2", tls: { ...cert, port } }, [listeningPort(port - 1871)]);
         try {
             // Control: the TLS listener works for a client that trusts exactly this certificate's name and CA.
             const control = await runProbe(cli!.prefix, ["--host", SERVER, "--listeners", `tls:${port}`, "--servername", servername, "--ca", ca], secret);

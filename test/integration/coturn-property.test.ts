@@ -11,9 +11,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { parseTurnConfig } from "../../infra/config";
-import { renderTurnserverConf } from "../../infra/turnserver-conf";
 import { mintTurnCredential } from "../../infra/credentials";
 import { startCoturn } from "../../scripts/lib/coturn";
+import { localTurnserverConf } from "../../scripts/lib/local-turnserver-conf";
 import { TurnClient } from "../../scripts/lib/turn-client";
 import { makeTestPki } from "../helpers/tls-certs";
 
@@ -44,14 +44,12 @@ test("property: every valid config renders a turnserver.conf coturn accepts and 
                 ...(r.tls ? { "turn:domain": "turn.example.net" } : {}),
             });
             const secret = randomBytes(24).toString("base64");
-            const conf = renderTurnserverConf({
-                ...cfg,
+            const conf = localTurnserverConf(cfg, {
                 listeningIp: "127.0.3.1",
                 relayIp: "127.0.3.2",
+                secret,
                 tls: cfg.domain ? { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } : undefined,
-                staticAuthSecret: secret,
-                log: "stdout",
-            });
+            }).text;
             const coturn = await startCoturn({ conf, host: "127.0.3.1", port: 3478, secret });
             try {
                 const transports = cfg.domain ? (["udp", "tls"] as const) : (["udp"] as const);

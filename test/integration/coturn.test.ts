@@ -3,8 +3,9 @@
  * for the real Pulumi.prod.yaml, probed with turn-stack's own TURN client and
  * credentials minted by infra/credentials.ts.
  *
- * What differs from production, and only this: addresses (listening 127.0.1.1,
- * relay 127.0.1.2, no external-ip), a test certificate instead of Let's
+ * What differs from production, and only this (scripts/lib/local-turnserver-conf.ts
+ * lists each change and why): addresses (listening 127.0.1.1, relay 127.0.1.2, no
+ * external-ip), the secret in the file, a test certificate instead of Let's
  * Encrypt's, logging to stdout, and, because every address here is loopback,
  * `allow-loopback-peers` plus one `allowed-peer-ip` for the test's own peer
  * (127.0.1.3). The loopback deny range stays in force for every other 127.x.
@@ -21,10 +22,10 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { parseTurnConfig } from "../../infra/config";
-import { renderTurnserverConf } from "../../infra/turnserver-conf";
 import { mintTurnCredential, turnRestPassword } from "../../infra/credentials";
 import { DENIED_IPV4, coturnRange } from "../../infra/peer-ranges";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { localTurnserverConf, loopbackPeers, withoutDenyList } from "../../scripts/lib/local-turnserver-conf";
 import { TurnClient, TurnError, Transport, softwareOf, type ConnectOptions } from "../../scripts/lib/turn-client";
 import { makeTestPki, type TestPki } from "../helpers/tls-certs";
 import { stackConfig } from "../helpers/stack-config";
@@ -45,17 +46,11 @@ const weaken = process.env.TURN_STACK_WEAKEN;
 beforeAll(async () => {
     pki = makeTestPki(cfg.domain!);
     const serverSecret = weaken === "secret" ? randomBytes(32).toString("base64") : secret;
-    let conf = renderTurnserverConf({
-        ...cfg,
-        listeningIp: LISTEN,
-        relayIp: RELAY,
-        tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
-        staticAuthSecret: serverSecret,
-        log: "stdout",
-        allowLoopbackPeers: true,
-        allowedPeerIps: [PEER],
-    });
-    if (weaken === "deny-list") conf = conf.split("\n").filter((l) => !l.startsWith("denied-peer-ip=")).join("\n");
+    const conf = localTurnserverConf(
+        cfg,
+        { listeningIp: LISTEN, relayIp: RELAY, secret: serverSecret, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } },
+        [loopbackPeers([PEER]), ...(weaken === "deny-list" ? [withoutDenyList("TURN_STACK_WEAKEN=deny-list: shows the 403 tests detect a missing deny-list")] : [])],
+    ).text;
     coturn = await startCoturn({ conf, host: LISTEN, port: 3478, secret: serverSecret });
     // The permitted peer: echoes every datagram back to its sender with a prefix.
     peer = dgram.createSocket("udp4");

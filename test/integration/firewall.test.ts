@@ -22,9 +22,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseTurnConfig } from "../../infra/config";
-import { renderTurnserverConf } from "../../infra/turnserver-conf";
 import { renderNftables } from "../../infra/cloud-init";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { localTurnserverConf, runAsUser, withoutDenyList } from "../../scripts/lib/local-turnserver-conf";
 import { createNetns, connect, type Netns } from "../helpers/netns";
 import { runProbe, runTs, startUdpListener } from "../helpers/run";
 import { ROOT, stackConfig } from "../helpers/stack-config";
@@ -54,11 +54,10 @@ beforeAll(async () => {
         srv.run("nft", "-f", nft);
     }
     const cfg = parseTurnConfig(stackConfig("prod"));
-    const conf = renderTurnserverConf({ ...cfg, listeningIp: "127.0.0.1", relayIp: RELAY, tls: undefined, staticAuthSecret: secret, log: "stdout" })
-        .split("\n")
-        .filter((l) => !l.startsWith("denied-peer-ip="))
-        .concat(["proc-user=turnserver", "proc-group=turnserver", ""])
-        .join("\n");
+    const conf = localTurnserverConf(cfg, { listeningIp: "127.0.0.1", relayIp: RELAY, secret }, [
+        withoutDenyList("this test proves the nftables layer alone keeps the coturn user from non-public peers"),
+        runAsUser("turnserver", "the nftables rule matches coturn's user, as systemd runs it on the VM"),
+    ]).text;
     coturn = await startCoturn({
         conf,
         host: "127.0.0.1",

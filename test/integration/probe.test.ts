@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseTurnConfig } from "../../infra/config";
-import { renderTurnserverConf } from "../../infra/turnserver-conf";
 import { probeListenerSpec } from "../../infra/listeners";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
+import { localTurnserverConf } from "../../scripts/lib/local-turnserver-conf";
 import { failureSummary, parseTargets, probeListeners } from "../../scripts/lib/probe";
 import { makeTestPki, type TestPki } from "../helpers/tls-certs";
 import { runTs } from "../helpers/run";
@@ -24,7 +24,7 @@ let pki: TestPki;
 
 beforeAll(async () => {
     pki = makeTestPki(cfg.domain!);
-    const conf = renderTurnserverConf({ ...cfg, listeningIp: HOST, relayIp: "127.0.5.2", tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile }, staticAuthSecret: secret, log: "stdout" });
+    const conf = localTurnserverConf(cfg, { listeningIp: HOST, relayIp: "127.0.5.2", secret, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } }).text;
     coturn = await startCoturn({ conf, host: HOST, port: 3478, secret });
 });
 afterAll(async () => {
