@@ -1,0 +1,113 @@
+/**
+ * The EC2 user data renderer (infra/cloud-init.ts), called directly: refusals, the boot order, the files it
+ * writes and the host firewall. The document the real program declares is checked by cloud-init itself in
+ * test/program/cloud-init.test.ts and booted in test/integration/boot.test.ts; its size in user-data-size.test.ts.
+ */
+import { test } from "vitest";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { COTURN_NOFILE, VM_PATHS, renderCloudInit, renderNftables, type CloudInitOptions } from "../../infra/cloud-init";
+import { DENIED_IPV4, DENIED_IPV6 } from "../../infra/peer-ranges";
+import { PortRange } from "../../infra/port-range";
+
+const base: CloudInitOptions = {
+    turnserverConf: "listening-ip=10.73.0.10\nrealm=turn.example.com\n",
+    region: "eu-west-1",
+    secretParameterName: "/turn-stack/prod/shared-secret",
+    arch: "arm64",
+    relayPortRange: PortRange.of(49152, 65535),
+};
+
+interface Doc {
+    package_update: boolean;
+    packages: string[];
+    write_files: { path: string; owner: string; permissions: string; content: string }[];
+    runcmd: string[][];
+}
+const render = (o: Partial<CloudInitOptions> = {}) => {
+    const text = renderCloudInit({ ...base, ...o });
+    return { text, doc: parse(text, { version: "1.1" }) as Doc };
+};
+const file = (d: Doc, path: string) => d.write_files.find((f) => f.path === path);
+
+test("cloud-init: refuses a config with the secret, and inputs a shell line cannot carry, naming the input", () => {
+    assert.throws(() => render({ turnserverConf: base.turnserverConf + "static-auth-secret=abc\n" }), /must not contain static-auth-secret; it is fetched from SSM at boot/);
+    assert.throws(() => render({ region: "eu-west-1; reboot" }), /^Error: region "eu-west-1; reboot" has characters not allowed in user data$/);
+    assert.throws(() => render({ secretParameterName: "/a/$(id)" }), /secretParameterName "\/a\/\$\(id\)"/);
+    assert.throws(() => render({ domain: "turn.example.com\nruncmd" }), /domain /);
+    assert.throws(() => render({ acmeEmail: "a b@example.com" }), /acmeEmail /);
+});
+
+test("cloud-init: files are root-owned with string modes; the config goes in without the secret, as given", () => {
+    const { text, doc } = render();
+    assert.ok(text.startsWith("#cloud-config\n"));
+    assert.equal(doc.package_update, true);
+    assert.deepEqual(doc.packages, ["coturn", "awscli", "nftables"]);
+    assert.ok(doc.write_files.every((f) => f.owner === "root:root" && /^0[0-7]{3}$/.test(f.permissions)), "YAML 1.1 would read a bare 0600 as a number");
+    assert.match(text, /permissions: "0600"/);
+    assert.deepEqual(file(doc, VM_PATHS.confBase), { path: VM_PATHS.confBase, owner: "root:root", permissions: "0600", content: base.turnserverConf });
+    assert.equal(file(doc, VM_PATHS.configureScript)!.permissions, "0755");
+    assert.equal(file(doc, VM_PATHS.certUnit), undefined, "no certificate without a domain");
+});
+
+test("cloud-init: boot order: firewall, then the config with the secret, then coturn; the SSM agent last", () => {
+    const { doc } = render();
+    assert.deepEqual(doc.runcmd.slice(0, 6), [
+        ["systemctl", "daemon-reload"],
+        ["sysctl", "--system"],
+        ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
+        [VM_PATHS.configureScript],
+        ["systemctl", "enable", "coturn.service"],
+        ["systemctl", "restart", "coturn.service"],
+    ]);
+    const last = doc.runcmd.at(-1)!;
+    assert.equal(last[0], "sh");
+    assert.match(last[2], /https:\/\/s3\.eu-west-1\.amazonaws\.com\/amazon-ssm-eu-west-1\/latest\/debian_arm64\/amazon-ssm-agent\.deb/);
+    assert.match(last[2], /\|\| echo "turn-stack: SSM agent not installed" >&2$/, "a failed agent install costs shell access, not TURN");
+    assert.match(render({ arch: "amd64" }).doc.runcmd.at(-1)![2], /debian_amd64/);
+});
+
+test("cloud-init: the configure script reads the secret from SSM in the stack's region and writes the config root:turnserver 0640 in one move", () => {
+    const script = file(render().doc, VM_PATHS.configureScript)!.content;
+    assert.match(script, /^#!\/bin\/bash\n/);
+    assert.match(script, /^set -euo pipefail$/m);
+    assert.match(script, /^region=eu-west-1$/m);
+    assert.match(script, /^parameter=\/turn-stack\/prod\/shared-secret$/m);
+    assert.match(script, /aws ssm get-parameter --region "\$region" --name "\$parameter" --with-decryption/);
+    assert.match(script, /exit 1/, "no secret: coturn stays stopped");
+    assert.match(script, new RegExp(`cat ${VM_PATHS.confBase}; printf 'static-auth-secret=%s\\\\n' "\\$secret"`));
+    assert.match(script, /chown root:turnserver "\$tmp"\nchmod 0640 "\$tmp"\nmv -f "\$tmp" \/etc\/coturn\/turnserver\.conf/);
+});
+
+test("cloud-init: coturn's drop-in waits for the config and the firewall, runs without capabilities, with the file limit", () => {
+    const dropIn = file(render().doc, VM_PATHS.dropIn)!.content;
+    assert.match(dropIn, new RegExp(`^ConditionPathExists=${VM_PATHS.conf}$`, "m"));
+    assert.match(dropIn, /^Requires=turn-stack-firewall\.service$/m);
+    assert.match(dropIn, new RegExp(`^LimitNOFILE=${COTURN_NOFILE}$`, "m"));
+    assert.match(dropIn, /^CapabilityBoundingSet=$/m);
+    assert.match(dropIn, /^NoNewPrivileges=yes$/m);
+});
+
+test("cloud-init: with a domain, certbot and a certificate unit for it; the account email when given", () => {
+    const { doc } = render({ domain: "turn.example.com", acmeEmail: "ops@example.com" });
+    assert.deepEqual(doc.packages, ["coturn", "awscli", "nftables", "certbot"]);
+    const unit = file(doc, VM_PATHS.certUnit)!.content;
+    assert.match(unit, /certbot certonly --standalone --non-interactive --agree-tos --email ops@example\.com --key-type ecdsa -d turn\.example\.com --deploy-hook /);
+    assert.match(unit, /^ConditionPathExists=!\/etc\/letsencrypt\/live\/turn\.example\.com\/fullchain\.pem$/m);
+    assert.equal(file(doc, VM_PATHS.certHook)!.permissions, "0755");
+    assert.deepEqual(doc.runcmd.at(-2), ["systemctl", "enable", "--now", "--no-block", "turn-stack-certificate.service"]);
+    const noEmail = file(render({ domain: "turn.example.com" }).doc, VM_PATHS.certUnit)!.content;
+    assert.match(noEmail, /--register-unsafely-without-email/);
+});
+
+test("nftables: 443 redirected to 5349; the coturn user cannot reach any denied range, except answers from its listening ports", () => {
+    const nft = renderNftables();
+    for (const r of DENIED_IPV4) assert.ok(nft.includes(r.cidr), r.cidr);
+    for (const r of DENIED_IPV6) assert.ok(nft.includes(r.cidr), r.cidr);
+    assert.match(nft, /tcp dport 443 redirect to :5349/);
+    const accept = nft.indexOf('th sport { 3478, 5349 } accept');
+    const drop4 = nft.indexOf('ip daddr @non_public_v4 counter drop');
+    const drop6 = nft.indexOf('ip6 daddr @non_public_v6 counter drop');
+    assert.ok(accept > 0 && accept < drop4 && drop4 < drop6, "the listener answers are accepted before the drops");
+    assert.match(nft, /^table inet turn_stack\ndelete table inet turn_stack\n/m, "reloading replaces the table");
+});
