@@ -36,6 +36,7 @@ import {
     tagProblems,
     utf8Bytes,
 } from "./limits";
+import { unlessUnknown } from "./unknown";
 
 const mandatory = "mandatory" as const;
 
@@ -67,7 +68,8 @@ export const securityGroupText: ResourceValidationPolicy = {
     validateResource: validateResourceOfType(aws.ec2.SecurityGroup, (sg, _args, report) => {
         reportAll(report, [...sgTextProblems("name", sg.name), ...sgTextProblems("namePrefix", sg.namePrefix), ...sgTextProblems("description", sg.description)]);
         if (typeof sg.name === "string" && /^sg-/i.test(sg.name)) report(`name ${show(sg.name)}: cannot start with sg-`);
-        for (const rule of [...(sg.ingress ?? []), ...(sg.egress ?? [])]) reportAll(report, sgTextProblems("inline rule description", rule.description));
+        const inline = [...unlessUnknown(() => sg.ingress ?? [], []), ...unlessUnknown(() => sg.egress ?? [], [])];
+        for (const rule of inline) reportAll(report, sgTextProblems("inline rule description", rule.description));
     }),
 };
 
@@ -104,15 +106,15 @@ export const securityGroupRulePorts: ResourceValidationPolicy = {
     },
 };
 
-/** The key a rule's security group is known by: its URN when the id is not known yet (preview). */
+/**
+ * The key a rule's security group is known by: the group's URN from the
+ * rule's property dependencies (at preview the group's id is not known yet),
+ * else the id itself (reading an unknown one throws, and the analyzer then
+ * reports the policy as not run rather than counting wrongly).
+ */
 function groupKeyOf(r: PolicyResource): string {
     const dep = r.propertyDependencies?.securityGroupId?.[0];
-    if (dep) return dep.urn;
-    try {
-        return String(r.props.securityGroupId);
-    } catch {
-        return r.urn; // unknown and no dependency: count the rule on its own
-    }
+    return dep ? dep.urn : String(r.props.securityGroupId);
 }
 
 /**
@@ -150,7 +152,7 @@ export const securityGroupRuleQuota: StackValidationPolicy = {
         };
         for (const r of args.resources) {
             const vpcRule = r.isType(aws.vpc.SecurityGroupIngressRule) ? "inbound" : r.isType(aws.vpc.SecurityGroupEgressRule) ? "outbound" : undefined;
-            if (vpcRule) count(groupKeyOf(r), vpcRule, r.props.cidrIpv6 ? "IPv6" : "IPv4");
+            if (vpcRule) count(groupKeyOf(r), vpcRule, unlessUnknown(() => r.props.cidrIpv6, undefined) ? "IPv6" : "IPv4");
             if (r.isType(aws.ec2.SecurityGroupRule)) {
                 const direction = r.props.type === "egress" ? "outbound" : "inbound";
                 count(groupKeyOf(r), direction, "IPv4", (r.props.cidrBlocks ?? []).length || 1);
@@ -158,7 +160,8 @@ export const securityGroupRuleQuota: StackValidationPolicy = {
             }
             if (r.isType(aws.ec2.SecurityGroup)) {
                 for (const [field, direction] of [["ingress", "inbound"], ["egress", "outbound"]] as const) {
-                    for (const rule of r.props[field] ?? []) {
+                    // Inline rules the program declares are known; unknown means computed by the provider (none declared).
+                    for (const rule of unlessUnknown(() => r.props[field] ?? [], [])) {
                         count(r.urn, direction, "IPv4", (rule.cidrBlocks ?? []).length || 1);
                         if ((rule.ipv6CidrBlocks ?? []).length) count(r.urn, direction, "IPv6", rule.ipv6CidrBlocks.length);
                     }
@@ -339,7 +342,8 @@ export const ssmParameterValue: ResourceValidationPolicy = {
         const tier = p.tier ?? "Standard";
         const max = SSM.tiers[tier];
         if (max === undefined) report(`tier ${show(tier)}: one of ${Object.keys(SSM.tiers).join(", ")}`);
-        for (const [k, v] of [["value", p.value], ["insecureValue", p.insecureValue]] as const) {
+        // The value is often another resource's output (a generated secret): checked at `pulumi up`.
+        for (const [k, v] of [["value", unlessUnknown(() => p.value, undefined)], ["insecureValue", unlessUnknown(() => p.insecureValue, undefined)]] as const) {
             if (typeof v === "string" && max !== undefined && utf8Bytes(v) > max) report(`${k} is ${utf8Bytes(v)} bytes; the ${tier} tier holds at most ${max}`);
         }
         if (typeof p.description === "string" && chars(p.description) > SSM.descriptionMax) report(`description: at most ${SSM.descriptionMax} characters`);

@@ -8,6 +8,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as command from "@pulumi/command";
 import { validateResourceOfType, type ResourceValidationPolicy } from "@pulumi/policy";
 import { CLOUDFLARE_DNS, chars, isIPv4, show } from "./limits";
+import { unlessUnknown } from "./unknown";
 
 const mandatory = "mandatory" as const;
 
@@ -25,7 +26,9 @@ export const cloudflareDnsRecord: ResourceValidationPolicy = {
         if (!CLOUDFLARE_DNS.identifier.test(String(r.zoneId))) report(`zoneId ${show(r.zoneId)}: 32 lowercase hex characters`);
         if (typeof r.name !== "string" || r.name.length < 1 || r.name.length > CLOUDFLARE_DNS.nameMax) report(`name ${show(r.name)}: 1 to ${CLOUDFLARE_DNS.nameMax} characters`);
         else if (r.name.split(".").some((l) => l.length > CLOUDFLARE_DNS.labelMax)) report(`name ${show(r.name)}: each label at most ${CLOUDFLARE_DNS.labelMax} characters`);
-        if (r.type === "A" && !isIPv4(r.content)) report(`content ${show(r.content)}: an A record holds an IPv4 address`);
+        // The address is the Elastic IP, known only at `pulumi up`.
+        const content = unlessUnknown(() => r.content, undefined);
+        if (r.type === "A" && content !== undefined && !isIPv4(content)) report(`content ${show(content)}: an A record holds an IPv4 address`);
         const ttl = r.ttl;
         if (ttl !== CLOUDFLARE_DNS.ttlAuto && !(Number.isInteger(ttl) && ttl >= CLOUDFLARE_DNS.ttlMin && ttl <= CLOUDFLARE_DNS.ttlMax)) {
             report(`ttl ${show(ttl)}: 1 (automatic) or ${CLOUDFLARE_DNS.ttlMin} to ${CLOUDFLARE_DNS.ttlMax}`);
@@ -46,7 +49,8 @@ export const cloudflareTurnKeyCommand: ResourceValidationPolicy = {
         "TURN_KEY_NAME is a string (the key's name, 'a short description ... not shown to end users', no documented limit).",
     enforcementLevel: mandatory,
     validateResource: validateResourceOfType(command.local.Command, (c, args, report) => {
-        if (!/cloudflare-turn-key/.test(String(c.create ?? ""))) args.notApplicable("not the Cloudflare TURN key command");
+        // The key command's create is a constant; one that carries unknowns (the readiness probe's host) is another command.
+        if (!/cloudflare-turn-key/.test(String(unlessUnknown(() => c.create, "") ?? ""))) args.notApplicable("not the Cloudflare TURN key command");
         const env = (c.environment ?? {}) as Record<string, unknown>;
         if (!CLOUDFLARE_DNS.identifier.test(String(env.CLOUDFLARE_ACCOUNT_ID))) report(`environment.CLOUDFLARE_ACCOUNT_ID ${show(env.CLOUDFLARE_ACCOUNT_ID)}: 32 lowercase hex characters`);
         if (typeof env.TURN_KEY_NAME !== "string" || env.TURN_KEY_NAME === "") report(`environment.TURN_KEY_NAME ${show(env.TURN_KEY_NAME)}: a non-empty string`);

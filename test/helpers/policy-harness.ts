@@ -11,8 +11,8 @@
  * `notApplicable`, which throws as the server's does, and secrets unwrapped as
  * the server deserializes them. What it does not
  * stand in for: the engine's unknown values at preview (everything here is
- * known), the provider resource, and property dependencies (rules are grouped
- * by their resolved `securityGroupId`).
+ * known, unless {@link atPreview} hides them), the provider resource, and
+ * property dependencies (rules are grouped by their resolved `securityGroupId`).
  */
 import type {
     Policies,
@@ -31,6 +31,8 @@ export interface DeclaredResource {
     protect?: boolean;
     ignoreChanges?: string[];
     deleteBeforeReplace?: boolean;
+    /** Per input property, the names of the resources its value came from (the engine's property dependencies). */
+    propertyDependencies?: Record<string, string[]>;
 }
 
 /** One violation a policy reported. */
@@ -41,6 +43,18 @@ export interface Violation {
 }
 
 class NotApplicable extends Error {}
+
+/**
+ * @pulumi/policy's own unknown-value machinery (proxy.js: the sentinels the
+ * analyzer deserializes unknowns to, the proxy that throws UnknownValueError on
+ * reading one). Internal to the package, so untyped here.
+ */
+const policyProxy: {
+    unknownCheckingProxy<T>(v: T): T;
+    UnknownValueError: new (...args: any[]) => Error;
+    unknownStringValue: string;
+    unknownArrayValue: string;
+} = require("@pulumi/policy/proxy");
 
 /** Pulumi's signature key for a serialized secret (`{ [SECRET_SIG]: SECRET_VALUE, value }`). */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -76,7 +90,7 @@ const notApplicable = (reason?: string): never => {
 export function resourceArgs(r: DeclaredResource, policy?: ResourceValidationPolicy): ResourceValidationArgs {
     return {
         type: r.type,
-        props: unwrapSecrets(r.inputs),
+        props: policyProxy.unknownCheckingProxy(unwrapSecrets(r.inputs)),
         urn: urnOf(r),
         name: r.name,
         opts: {
@@ -89,7 +103,7 @@ export function resourceArgs(r: DeclaredResource, policy?: ResourceValidationPol
         },
         stackTags: new Map(),
         isType: isTypeOf(r.type) as ResourceValidationArgs["isType"],
-        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? unwrapSecrets(r.inputs) : undefined)) as ResourceValidationArgs["asType"],
+        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? policyProxy.unknownCheckingProxy(unwrapSecrets(r.inputs)) : undefined)) as ResourceValidationArgs["asType"],
         getConfig: (() => (policy ? configOf(policy) : {})) as ResourceValidationArgs["getConfig"],
         notApplicable,
     };
@@ -97,17 +111,24 @@ export function resourceArgs(r: DeclaredResource, policy?: ResourceValidationPol
 
 /** The args a stack validation receives for `resources`. */
 export function stackArgs(resources: DeclaredResource[], policy?: StackValidationPolicy): StackValidationArgs {
+    const byName = new Map<string, PolicyResource>();
     const policyResources: PolicyResource[] = resources.map((r) => ({
         type: r.type,
-        props: unwrapSecrets(r.inputs),
+        props: policyProxy.unknownCheckingProxy(unwrapSecrets(r.inputs)),
         urn: urnOf(r),
         name: r.name,
         opts: resourceArgs(r).opts,
         dependencies: [],
         propertyDependencies: {},
         isType: isTypeOf(r.type) as PolicyResource["isType"],
-        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? unwrapSecrets(r.inputs) : undefined)) as PolicyResource["asType"],
+        asType: ((cls: any) => (isTypeOf(r.type)(cls) ? policyProxy.unknownCheckingProxy(unwrapSecrets(r.inputs)) : undefined)) as PolicyResource["asType"],
     }));
+    policyResources.forEach((p, i) => byName.set(resources[i].name, p));
+    resources.forEach((r, i) => {
+        for (const [k, names] of Object.entries(r.propertyDependencies ?? {})) {
+            policyResources[i].propertyDependencies[k] = names.map((n) => byName.get(n)!).filter(Boolean);
+        }
+    });
     return {
         resources: policyResources,
         stackTags: new Map(),
@@ -126,8 +147,9 @@ export async function runPolicy(
     resources: DeclaredResource[],
     /** The stack's config, which the CLI hands the pack as JSON in PULUMI_CONFIG (stack policies read it). */
     stackConfig?: Record<string, string>,
-): Promise<{ violations: Violation[]; applied: number }> {
+): Promise<{ violations: Violation[]; applied: number; unknown: string[] }> {
     const violations: Violation[] = [];
+    const unknown: string[] = [];
     let applied = 0;
     const report = (urn: string) => (message: string, u?: string) => violations.push({ policy: policy.name, urn: u ?? urn, message });
     if ("validateStack" in policy) {
@@ -143,9 +165,11 @@ export async function runPolicy(
         } catch (e) {
             if (saved === undefined) delete process.env.PULUMI_CONFIG;
             else process.env.PULUMI_CONFIG = saved;
-            if (!(e instanceof NotApplicable)) throw e;
+            // The analyzer reports a policy that reads an unknown value as not run during preview (advisory).
+            if (e instanceof policyProxy.UnknownValueError) unknown.push("stack");
+            else if (!(e instanceof NotApplicable)) throw e;
         }
-        return { violations, applied };
+        return { violations, applied, unknown };
     }
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
     for (const r of resources) {
@@ -154,11 +178,12 @@ export async function runPolicy(
                 await v(resourceArgs(r, policy), report(urnOf(r)));
                 applied++;
             } catch (e) {
-                if (!(e instanceof NotApplicable)) throw e;
+                if (e instanceof policyProxy.UnknownValueError) unknown.push(urnOf(r));
+                else if (!(e instanceof NotApplicable)) throw e;
             }
         }
     }
-    return { violations, applied };
+    return { violations, applied, unknown };
 }
 
 /** Run every policy over `resources`. */
@@ -182,6 +207,45 @@ export const AUTONAMED: Record<string, string> = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
     "aws:ssm/parameter:Parameter": "name",
 };
+
+/**
+ * The resources as `pulumi preview` shows them to the analyzer: every value
+ * that comes from another resource's outputs is not known yet. Under the mocks
+ * those are the strings that carry a mock output (`markers`: resource ids,
+ * ARNs, the Elastic IP, ...); they become @pulumi/policy's unknown sentinel.
+ * A security group's `ingress`/`egress` are computed outputs, unknown too
+ * (stack policies see outputs).
+ */
+export function atPreview(resources: DeclaredResource[], markers: string[]): DeclaredResource[] {
+    const hide = (v: any): any => {
+        if (typeof v === "string") return markers.some((m) => v.includes(m)) ? policyProxy.unknownStringValue : v;
+        if (Array.isArray(v)) return v.map(hide);
+        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hide(x)]));
+        return v;
+    };
+    return resources.map((r) => {
+        const inputs = hide(unwrapSecrets(r.inputs));
+        if (r.type === "aws:ec2/securityGroup:SecurityGroup") Object.assign(inputs, { ingress: policyProxy.unknownArrayValue, egress: policyProxy.unknownArrayValue });
+        return { ...r, inputs };
+    });
+}
+
+/**
+ * Fill in each resource's property dependencies as the engine records them:
+ * a property depends on the resources whose mock id (`<name>-id`, see
+ * mock-program.ts) its value carries.
+ */
+export function withPropertyDependencies(resources: DeclaredResource[]): DeclaredResource[] {
+    return resources.map((r) => {
+        const deps: Record<string, string[]> = {};
+        for (const [k, v] of Object.entries(r.inputs)) {
+            const text = JSON.stringify(unwrapSecrets(v)) ?? "";
+            const names = resources.filter((o) => o !== r && text.includes(`"${o.name}-id"`)).map((o) => o.name);
+            if (names.length > 0) deps[k] = names;
+        }
+        return { ...r, propertyDependencies: deps };
+    });
+}
 
 /** `r` with its autonamed property filled in as the provider would. */
 export function withAutoname(r: DeclaredResource): DeclaredResource {

@@ -22,7 +22,8 @@ import { parseTurnConfig } from "../../infra/config";
 import { policies } from "../../infra/policy/policies";
 import { programJsonAsync } from "../helpers/program-json";
 import { stackConfig } from "../helpers/stack-config";
-import { runPolicy, withAutoname, type DeclaredResource, type Violation } from "../helpers/policy-harness";
+import { atPreview, runPolicy, withAutoname, withPropertyDependencies, type DeclaredResource, type Violation } from "../helpers/policy-harness";
+import { MOCK_CF_KEY, MOCK_PUBLIC_IP } from "../helpers/mock-program";
 
 type Overrides = Record<string, string>;
 
@@ -137,7 +138,7 @@ test("the matrix is made of configs the validator accepts, and its edges were fo
 
 test.concurrent.each(matrix)("%s: every declared resource passes every policy", async (name, stack, overrides) => {
     const { resources } = await programJsonAsync(stack, overrides);
-    const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map(withAutoname);
+    const declared = withPropertyDependencies(resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map(withAutoname));
     expect(declared.length).toBeGreaterThan(0);
     if (name.startsWith("prod, both, domain")) fullest = declared;
     const violations: Violation[] = [];
@@ -160,4 +161,27 @@ test("control: the same check finds the descriptions EC2 refused (issue 10, item
     const found = (await Promise.all(policies.map((p) => runPolicy(p, mutated)))).flatMap((x) => x.violations);
     expect(found.length).toBeGreaterThan(0);
     expect(found.every((v) => v.policy === "ec2-security-group-rule-description" && /"'" not allowed/.test(v.message))).toBe(true);
+});
+
+test("at preview (values from other resources not known yet), the rule checks still run and still catch a group over its quota", async () => {
+    expect(fullest.length).toBeGreaterThan(0);
+    // What the mocks answer for other resources' outputs: ids, ARNs, the Elastic IP, the secret, the key's output.
+    const markers = [...fullest.map((r) => `${r.name}-id`), "arn:aws:mock:", MOCK_PUBLIC_IP, "mock-shared-secret", MOCK_CF_KEY];
+    const preview = atPreview(fullest, markers);
+    const notRun = new Set<string>();
+    for (const p of policies) {
+        const result = await runPolicy(p, preview);
+        expect(result.violations, p.name).toEqual([]);
+        if (result.unknown.length > 0) notRun.add(p.name);
+    }
+    // These read values only `pulumi up` knows (user data carries the Elastic IP; the role policy the parameter's ARN); up runs them.
+    expect([...notRun].sort()).toEqual(["ec2-user-data-size", "iam-policy-document", "iam-role-inline-policy-size"]);
+    // The quota check groups rules by the group's URN (property dependencies), so it runs at preview, when it can still stop the update.
+    const ingress = preview.filter((r) => r.type.startsWith("aws:vpc/securityGroupIngressRule"));
+    // Copies of one declared rule (same group) until the group holds 61 inbound rules.
+    const extra = Array.from({ length: 61 - ingress.length }, (_, i) => ({ ...ingress[0], name: `${ingress[0].name}-extra-${i}` }));
+    const quota = policies.find((p) => p.name === "ec2-security-group-rules-per-group")!;
+    const over = await runPolicy(quota, [...preview, ...extra]);
+    expect(over.unknown).toEqual([]);
+    expect(over.violations.map((v) => v.message).join()).toMatch(/security group urn:pulumi:test::turn::aws:ec2\/securityGroup:SecurityGroup::turn-sg has 61 inbound IPv4 rules; the quota is 60/);
 });
