@@ -70,7 +70,8 @@ function cidrs(n: number): string[] {
 
 // The validator's edges, measured on prod with a domain (TLS: the most rules and the longest user data).
 const realmMax = largest(1, TEXT_CAP, (n) => accepts("prod", { "turn:realm": "r".repeat(n) }));
-const domainMax = largest(8, TEXT_CAP, (n) => accepts("prod", { "turn:domain": hostname(n), "turn:realm": "" }));
+// With prod's explicit realm: an empty realm defaults to the domain, which would bound the domain by the realm's limit.
+const domainMax = largest(8, TEXT_CAP, (n) => accepts("prod", { "turn:domain": hostname(n) }));
 const emailMax = largest(14, TEXT_CAP, (n) => accepts("prod", { "turn:acmeEmail": `${"e".repeat(n - 12)}@example.com` }));
 const cidrMaxTls = largest(1, CIDR_CAP, (n) => accepts("prod", { "turn:clientCidrs": JSON.stringify(cidrs(n)) }));
 const cidrMaxPlain = largest(1, CIDR_CAP, (n) => accepts("dev", { "turn:clientCidrs": JSON.stringify(cidrs(n)) }));
@@ -109,7 +110,8 @@ for (const stack of ["dev", "prod"]) {
 }
 matrix.push(
     [`longest realm (${realmMax} characters)`, "prod", { "turn:realm": "r".repeat(realmMax) }],
-    [`longest domain (${domainMax}) and email (${emailMax}), both mode with DNS record`, "prod", { ...longestText, "turn:realm": "", ...CLOUDFLARE, "turn:mode": "both", "turn:cloudflareZoneId": ZONE }],
+    [`longest domain (${domainMax}) and email (${emailMax}), both mode with DNS record`, "prod", { ...longestText, "turn:realm": "turn.example.com", ...CLOUDFLARE, "turn:mode": "both", "turn:cloudflareZoneId": ZONE }],
+    [`longest domain that is also the realm (${realmMax})`, "prod", { "turn:domain": hostname(realmMax), "turn:realm": "" }],
     [`most client CIDRs with a domain (${cidrMaxTls})`, "prod", { "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxTls)) }],
     [`most client CIDRs without a domain (${cidrMaxPlain})`, "dev", { "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxPlain)) }],
     [`most client CIDRs with a raised quota of 200 rules (${cidrMaxRaised})`, "prod", { ...RAISED, "turn:clientCidrs": JSON.stringify(cidrs(cidrMaxRaised)) }],
