@@ -227,6 +227,7 @@ function main(argv) {
     const stack = a.one("--stack") ?? a.one("-s");
     record(b, { argv });
 
+    // `stack select --stack <s>`: fails with "no stack named '<s>' found" (LocalWorkspace.selectStack).
     if (c0 === "stack" && c1 === "select") {
         requireStack(b, proj, stack ?? c2);
         return;
@@ -257,6 +258,8 @@ function main(argv) {
             }),
         );
     }
+    // `stack rm --yes <s>`: refuses while resources remain (stack_remove.go), removes the stack's
+    // checkpoint, tags and history, and its Pulumi.<stack>.yaml unless --preserve-config.
     if (c0 === "stack" && c1 === "rm") {
         const s = c2 ?? stack;
         const cp = requireStack(b, proj, s).checkpoint;
@@ -266,6 +269,8 @@ function main(argv) {
         if (!a.has("--preserve-config")) rmSync(stackFile(s), { force: true });
         return out(`Stack '${s}' has been removed!`);
     }
+    // `stack tag ls --json` prints the name → value map; `get` the value; `set`/`rm` change the
+    // tags file (LocalWorkspace listTags/getTag/setTag/removeTag).
     if (c0 === "stack" && c1 === "tag") {
         requireStack(b, proj, stack);
         const t = readJson(tagsFile(b, proj, stack), { version: 1, tags: {} });
@@ -284,16 +289,22 @@ function main(argv) {
             return writeJson(tagsFile(b, proj, stack), t);
         }
     }
+    // `stack export --show-secrets`: an untyped deployment {version: 3, deployment: {manifest,
+    // secrets_providers, resources}} (apitype.UntypedDeployment; LocalWorkspace.exportStack parses it).
     if (c0 === "stack" && c1 === "export") {
         const cp = requireStack(b, proj, stack).checkpoint;
         return printJson({ version: 3, deployment: cp.latest ?? { manifest: { time: new Date(0).toISOString(), magic: "", version: "" } } });
     }
+    // `stack output --json [--show-secrets]`: secrets print as "[secret]" without --show-secrets,
+    // which is how LocalWorkspace.stackOutputs tells them apart.
     if (c0 === "stack" && c1 === "output") {
         const cp = requireStack(b, proj, stack).checkpoint;
         const outputs = cp.standinOutputs ?? {};
         const shown = Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret && !a.has("--show-secrets") ? "[secret]" : o.value]));
         return printJson(shown);
     }
+    // `stack history --json --page-size N --page P`: newest first, UpdateInfo objects with
+    // startTime/endTime strings (Stack.history parses them as dates; Stack.up/destroy call it).
     if (c0 === "stack" && c1 === "history") {
         requireStack(b, proj, stack);
         const h = readJson(historyFile(b, proj, stack), []).slice().reverse();
@@ -301,6 +312,7 @@ function main(argv) {
         const page = Number(a.one("--page") ?? 1);
         return printJson(h.slice((page - 1) * size, page * size));
     }
+    // `config --show-secrets --json` and `config get <key> --json` (config.go listConfig/getConfig).
     if (c0 === "config" && (c1 === undefined || c1 === "get")) {
         requireStack(b, proj, stack);
         const all = listConfigJson(proj, stack, c1 === "get" || a.has("--show-secrets"));
@@ -347,6 +359,9 @@ function main(argv) {
         if (cp.latest.secrets_providers?.type === "passphrase") ps.encryptionsalt = cp.latest.secrets_providers.state.salt;
         return saveStackFile(stack, ps);
     }
+    // `up --yes --skip-preview [--policy-pack p] --exec-kind auto.local` and `destroy --yes
+    // --skip-preview` (Stack.up/destroy in stack.js): take the stack's lock (diy backend.go Update,
+    // Destroy), write the checkpoint with the config used and the secrets provider state.
     if (c0 === "up" || c0 === "destroy") {
         const cp = requireStack(b, proj, stack);
         if (!a.has("--yes") || !a.has("--skip-preview")) fail("unsupported by the stand-in: interactive up/destroy");
