@@ -25,12 +25,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { parseTurnConfig } from "../infra/config";
 import { mintTurnCredential } from "../infra/credentials";
 import { readStackConfig } from "./lib/stack-config";
 import { startCoturn } from "./lib/coturn";
 import { TurnClient } from "./lib/turn-client";
+import { parseCli, wholeNumber } from "./lib/cli";
 import { localTurnserverConf, loopbackPeers } from "./lib/local-turnserver-conf";
 
 const LISTEN = "127.0.4.1";
@@ -133,8 +133,18 @@ function summarize(rs: RoundResult[]) {
     return { sent, received, loss: sent ? (100 * (sent - received)) / sent : 0, mbps: (bytes * 8) / seconds / 1e6, p50: pct(rtts, 50), p99: pct(rtts, 99) };
 }
 
+const USAGE = `usage: npm run bench:relay -- [--allocations 40] [--rate 50] [--size 1000] [--seconds 5] [--rounds 2]
+
+Relay capacity of coturn with turn-stack's hardened config versus Debian's stock config, on loopback.
+  --allocations <n>   concurrent allocations, each with a channel to an echo peer (default 40)
+  --rate <n>          packets per second per allocation (default 50)
+  --size <bytes>      payload size, 8 to 1400 (default 1000)
+  --seconds <n>       sending time per round (default 5)
+  --rounds <n>        rounds per config, alternating stock and hardened (default 2)
+  -h, --help          this text`;
+
 async function main() {
-    const { values } = parseArgs({
+    const args = parseCli(USAGE, {
         options: {
             allocations: { type: "string", default: "40" },
             rate: { type: "string", default: "50" },
@@ -143,10 +153,19 @@ async function main() {
             rounds: { type: "string", default: "2" },
         },
     });
-    const load: Load = { allocations: Number(values.allocations), rate: Number(values.rate), size: Number(values.size), seconds: Number(values.seconds) };
-    const rounds = Number(values.rounds);
-    for (const [k, v] of Object.entries({ ...load, rounds })) if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number`);
-    if (load.size < 8 || load.size > 1400) throw new Error("--size must be 8 to 1400 bytes");
+    if (!args) {
+        console.log(USAGE);
+        return;
+    }
+    const { values } = args;
+    // Checked before coturn starts.
+    const load: Load = {
+        allocations: wholeNumber("allocations", values.allocations!, USAGE),
+        rate: wholeNumber("rate", values.rate!, USAGE),
+        size: wholeNumber("size", values.size!, USAGE, 8, 1400),
+        seconds: wholeNumber("seconds", values.seconds!, USAGE),
+    };
+    const rounds = wholeNumber("rounds", values.rounds!, USAGE);
     const secret = randomBytes(32).toString("base64");
     const results: Record<"hardened" | "stock", RoundResult[]> = { hardened: [], stock: [] };
     for (let i = 0; i < rounds; i++) {

@@ -12,8 +12,8 @@
  *
  * CLOUDFLARE_API_BASE_URL points it at another API base (tests use a local stand-in).
  */
-import { parseArgs } from "node:util";
 import { createTurnKey, deleteTurnKey } from "../infra/cloudflare-api";
+import { parseCli, UsageError } from "./lib/cli";
 
 const ACTIONS = ["create", "update", "delete"] as const;
 const USAGE = `usage: tsx scripts/cloudflare-turn-key.ts ${ACTIONS.join("|")}
@@ -22,6 +22,7 @@ Run by pulumi (the Cloudflare TURN key's @pulumi/command resource), not by hand.
   create  mint a key; env CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN, TURN_KEY_NAME; prints {"keyId","key"}
   update  keep the key: print PULUMI_COMMAND_STDOUT (the stored create output) back; no API call
   delete  delete the key in PULUMI_COMMAND_STDOUT; env CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN
+  -h, --help  this text
 CLOUDFLARE_API_BASE_URL overrides https://api.cloudflare.com/client/v4.`;
 
 function env(k: string): string {
@@ -44,13 +45,16 @@ function previousKey(): { keyId: string; key: string } {
 }
 
 async function main(): Promise<number> {
-    const { values, positionals } = parseArgs({ options: { help: { type: "boolean", short: "h", default: false } }, allowPositionals: true });
-    if (values.help) {
+    const args = parseCli(USAGE, { options: {}, allowPositionals: true });
+    if (!args) {
         console.log(USAGE);
         return 0;
     }
+    const { positionals } = args;
     const action = positionals[0];
-    if (positionals.length !== 1 || !(ACTIONS as readonly string[]).includes(action)) throw new Error(`expected one action, ${ACTIONS.join(", ")}; got ${JSON.stringify(positionals.join(" "))}\n${USAGE}`);
+    if (positionals.length !== 1 || !(ACTIONS as readonly string[]).includes(action)) {
+        throw new UsageError(`expected one action, ${ACTIONS.join(", ")}; got ${JSON.stringify(positionals.join(" "))}`, USAGE);
+    }
     if (action === "update") {
         // The same bytes back, once checked: the key id and token in state stay as they are.
         const previous = previousKey();

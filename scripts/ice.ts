@@ -2,21 +2,35 @@
  * `npm run ice`: print ICE servers with fresh credentials for a deployed stack,
  * in the format a consumer reads.
  *
- * Usage: npm run ice -- --stack <name> [--ttl <seconds>] [--user <id>] [--format <f>] [--outputs <file>]
+ * Usage: npm run -s ice -- --stack <name> [--ttl <seconds>] [--user <id>] [--format <f>] [--outputs <file>] [--out <file>]
  *
+ * `-s` keeps npm's banner out of stdout, which matters when it is redirected to a
+ * file; `--out <file>` writes the file itself, mode 0600 (it holds credentials).
  * Outputs come from the Pulumi Automation API (needs the Pulumi CLI and the
  * stack's backend), or with --outputs from a file holding
  * `pulumi stack output --json --show-secrets` (so it runs where the CLI does not).
  * Formats: json (default), neko, neko-env, vidmeet, env, mediasoup, aiortc.
  * CLOUDFLARE_RTC_API_URL overrides Cloudflare's credentials API base (for a stand-in).
  */
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { iceServersForCall, iceSourceFromOutputs } from "../infra/ice-service";
 import { FORMATS, formatIceServers, type Format } from "../infra/formats";
+import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from "../infra/config";
 import { PROJECT_ROOT } from "./lib/stack-config";
+import { parseCli, UsageError, wholeNumber } from "./lib/cli";
 
-const USAGE = `usage: npm run ice -- --stack <name> [--ttl <seconds>] [--user <id>] [--format ${FORMATS.join("|")}] [--outputs <file>]`;
+const USAGE = `usage: npm run -s ice -- (--stack <name> | --outputs <file>) [options]
+
+Prints RTCIceServer[] with fresh credentials for a deployed stack, in a consumer's format.
+  --stack <name>      read the stack's outputs with the Pulumi CLI (Automation API)
+  --outputs <file>    or from the JSON of: pulumi stack output --stack <name> --json --show-secrets
+  --format <f>        ${FORMATS.join(", ")} (default json)
+  --ttl <seconds>     credential lifetime, ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS} (default: the stack's credentialTtlSeconds)
+  --user <id>         user id in TURN REST API usernames (default turn-stack)
+  --out <file>        write to <file> (mode 0600: it holds credentials) instead of stdout
+  -h, --help          this text
+Use npm run -s (or --out) when redirecting: without -s npm prints its banner on stdout.`;
 
 /** Stack outputs as plain values, via the Automation API (secrets included). */
 async function outputsFromStack(stack: string): Promise<Record<string, unknown>> {
@@ -35,33 +49,46 @@ async function outputsFromStack(stack: string): Promise<Record<string, unknown>>
 }
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({
+    const args = parseCli(USAGE, {
         options: {
             stack: { type: "string" },
             ttl: { type: "string" },
             user: { type: "string", default: "turn-stack" },
             format: { type: "string", default: "json" },
             outputs: { type: "string" },
-            help: { type: "boolean", short: "h", default: false },
+            out: { type: "string" },
         },
     });
-    if (values.help) {
+    if (!args) {
         console.log(USAGE);
         return;
     }
+    const { values } = args;
+    // Every argument is checked before the Pulumi CLI or Cloudflare is called.
     const format = values.format as Format;
-    if (!FORMATS.includes(format)) throw new Error(`--format ${values.format}: one of ${FORMATS.join(", ")}`);
-    if (!values.outputs && !values.stack) throw new Error(`--stack or --outputs is required\n${USAGE}`);
+    if (!FORMATS.includes(format)) throw new UsageError(`--format ${values.format}: one of ${FORMATS.join(", ")}`, USAGE);
+    if (!values.outputs && !values.stack) throw new UsageError("--stack or --outputs is required", USAGE);
+    if (values.outputs && values.stack) throw new UsageError("--stack and --outputs: give one", USAGE);
+    // The same bounds as turn:credentialTtlSeconds (infra/config.ts; 172800 s is Cloudflare's maximum too).
+    const ttlArg = values.ttl === undefined ? undefined : wholeNumber("ttl", values.ttl, USAGE, MIN_TTL_SECONDS, MAX_TTL_SECONDS);
+    if (values.out && !existsSync(dirname(resolve(values.out)))) throw new UsageError(`--out ${values.out}: directory ${dirname(resolve(values.out))} does not exist`, USAGE);
     const outputs = values.outputs
         ? (JSON.parse(readFileSync(values.outputs, "utf8")) as Record<string, unknown>)
         : await outputsFromStack(values.stack!);
-    const ttlSeconds = values.ttl === undefined ? Number(outputs.credentialTtlSeconds ?? 3600) : Number(values.ttl);
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new Error(`--ttl ${values.ttl}: must be a positive whole number of seconds`);
+    const ttlSeconds = ttlArg ?? Number(outputs.credentialTtlSeconds ?? 3600);
     const source = iceSourceFromOutputs(outputs);
     // CLOUDFLARE_RTC_API_URL points the Cloudflare call elsewhere (tests use a local stand-in).
     if (source.cloudflare && process.env.CLOUDFLARE_RTC_API_URL) source.cloudflare.baseUrl = process.env.CLOUDFLARE_RTC_API_URL;
     const servers = await iceServersForCall(source, { ttlSeconds, userId: values.user });
-    process.stdout.write(formatIceServers(servers, format));
+    const text = formatIceServers(servers, format);
+    if (values.out) {
+        // Created 0600; an existing file is narrowed to 0600 too (writeFileSync's mode applies only on creation).
+        writeFileSync(values.out, text, { mode: 0o600 });
+        chmodSync(values.out, 0o600);
+        console.error(`turn-stack ice: wrote ${values.out} (mode 0600; credentials expire in ${ttlSeconds} s)`);
+    } else {
+        process.stdout.write(text);
+    }
 }
 
 main().catch((e: unknown) => {

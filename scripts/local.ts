@@ -14,19 +14,19 @@
  */
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
-import { parseArgs } from "node:util";
-import { parseTurnConfig } from "../infra/config";
+import { MAX_TTL_SECONDS, MIN_TTL_SECONDS, parseTurnConfig } from "../infra/config";
 import { mintTurnCredential } from "../infra/credentials";
 import { buildIceServers } from "../infra/ice";
 import { TURN_PORT } from "../infra/listeners";
 import { listeningPort, localTurnserverConf, loopbackPeers } from "./lib/local-turnserver-conf";
 import { readStackConfig } from "./lib/stack-config";
 import { CoturnMissingError, startCoturn } from "./lib/coturn";
+import { parseCli, wholeNumber } from "./lib/cli";
 
-const USAGE = "usage: npm run local -- [--listen <ip>] [--relay <ip>] [--port <port>] [--stack <name>] [--ttl <seconds>] [--user <id>]";
+const USAGE = "usage: npm run local -- [--listen <ip>] [--relay <ip>] [--port <port>] [--stack <name>] [--ttl <seconds>] [--user <id>] [-h|--help]";
 
 async function main(): Promise<number> {
-    const { values } = parseArgs({
+    const args = parseCli(USAGE, {
         options: {
             listen: { type: "string", default: "127.0.0.1" },
             relay: { type: "string" },
@@ -34,13 +34,13 @@ async function main(): Promise<number> {
             stack: { type: "string", default: "dev" },
             ttl: { type: "string" },
             user: { type: "string", default: "local" },
-            help: { type: "boolean", short: "h", default: false },
         },
     });
-    if (values.help) {
+    if (!args) {
         console.log(USAGE);
         return 0;
     }
+    const { values } = args;
     const listen = values.listen!;
     if (isIP(listen) !== 4) throw new Error(`--listen ${listen}: must be an IPv4 address (the relay is IPv4-only)`);
     const loopback = listen.startsWith("127.");
@@ -51,7 +51,8 @@ async function main(): Promise<number> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${values.port}: must be a port number`);
 
     const config = parseTurnConfig(readStackConfig(values.stack!));
-    const ttlSeconds = values.ttl === undefined ? config.credentialTtlSeconds : Number(values.ttl);
+    // Checked before coturn starts: a refusal must not leave a coturn running.
+    const ttlSeconds = values.ttl === undefined ? config.credentialTtlSeconds : wholeNumber("ttl", values.ttl, USAGE, MIN_TTL_SECONDS, MAX_TTL_SECONDS);
     const secret = randomBytes(32).toString("base64");
     // The stack's own turnserver.conf, changed only as scripts/lib/local-turnserver-conf.ts lists.
     // `port` is the one listening-port value: coturn's config here, the ICE URLs below.

@@ -4,9 +4,10 @@
  * locally, Cloudflare credentials from a local STAND-IN for Cloudflare's API
  * (test/helpers/cloudflare-standin.ts), and both merged with the own relay first.
  */
-import { test, beforeAll, afterAll } from "vitest";
+import { test, beforeAll, afterAll, expect } from "vitest";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -105,4 +106,54 @@ test("clear errors: hidden secrets, missing outputs, bad format, Cloudflare refu
 
     r = await ice([]);
     assert.match(r.stderr, /--stack or --outputs is required/);
+});
+
+test("npm run -s ice ... > file: the file holds only the output (without -s, npm's banner lands in it)", () => {
+    const env = { ...process.env, CLOUDFLARE_RTC_API_URL: cf.rtcBase };
+    const file = join(dir, "ice.env");
+    const quiet = spawnSync("/bin/sh", ["-c", `npm run -s ice -- --outputs '${outputsFile("self-hosted")}' --format env > '${file}'`], { cwd: ROOT, env, encoding: "utf8" });
+    expect(quiet.status, quiet.stderr).toBe(0);
+    const text = readFileSync(file, "utf8");
+    // The whole file is one ICE_SERVERS='<json>' line, as `set -a; . file` and dotenv read it.
+    const m = /^ICE_SERVERS='(.*)'\n$/.exec(text);
+    expect(m, text).not.toBeNull();
+    expect(JSON.parse(m![1])[0].urls).toEqual(OWN_URLS);
+    // The control: plain `npm run` writes its banner to stdout, so into the file.
+    const noisy = spawnSync("/bin/sh", ["-c", `npm run ice -- --outputs '${outputsFile("self-hosted")}' --format env > '${file}'`], { cwd: ROOT, env, encoding: "utf8" });
+    expect(noisy.status, noisy.stderr).toBe(0);
+    expect(readFileSync(file, "utf8")).toMatch(/^\s*> turn-stack@[^\n]* ice/);
+});
+
+test("--out <file>: writes the output itself, mode 0600 (credentials), also narrowing an existing file", async () => {
+    const out = join(dir, "ice.json");
+    writeFileSync(out, "old");
+    chmodSync(out, 0o644);
+    const r = await ice(["--outputs", outputsFile("both"), "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const servers = JSON.parse(readFileSync(out, "utf8"));
+    expect(servers[0].urls).toEqual(OWN_URLS);
+    expect(servers[0].credential).toBe(turnRestPassword(SECRET, servers[0].username));
+});
+
+test("refusals come before any backend call: a bad --ttl, --out or flag with --stack never reaches the Pulumi CLI or Cloudflare", async () => {
+    // PATH without a Pulumi CLI: reaching the Automation API would fail with "could not open stack".
+    const env = { ...process.env, PATH: "/usr/bin:/bin", CLOUDFLARE_RTC_API_URL: cf.rtcBase };
+    const requests = cf.requests.length;
+    for (const [args, message] of [
+        [["--stack", "prod", "--ttl", "0"], /--ttl 0: must be a whole number from 60 to 172800/],
+        [["--stack", "prod", "--ttl", "3600s"], /--ttl 3600s: must be a whole number/],
+        [["--stack", "prod", "--out", join(dir, "missing", "x.json")], /--out .*: directory .* does not exist/],
+        [["--stack", "prod", "--outputs", outputsFile("both")], /--stack and --outputs: give one/],
+        [["--stack", "prod", "--bogus"], /Unknown option '--bogus'/],
+        [["--stack"], /Option '--stack <value>' argument missing/],
+    ] as const) {
+        const r = await runTs(SCRIPT, [...args], { env });
+        expect(r.status, args.join(" ")).toBe(1);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr).not.toMatch(/could not open stack/);
+        expect(r.stderr).toContain("usage: npm run -s ice");
+    }
+    expect(cf.requests.length).toBe(requests);
 });
