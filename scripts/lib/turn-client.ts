@@ -11,6 +11,10 @@
  *
  * Transports: `udp` (with RFC 8489 §6.2.1 retransmission), `tcp`, and `tls`
  * (TURN over TLS, RFC 7350), framed per RFC 8489 §6.2.2.
+ *
+ * This file holds sockets, transactions and the allocation's state; the bytes
+ * (messages, attributes, integrity, fingerprint, ChannelData) are ./stun-codec.ts,
+ * tested against RFC 5769's vectors.
  */
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
