@@ -3,9 +3,9 @@
  * See USAGE below; needs the Pulumi CLI and the state backend
  * (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE), never for --help or a refusal.
  */
-import { parseArgs } from "node:util";
 import { assertTestStackName, DEFAULT_TTL_HOURS, destroyTestStack, EXPIRES_KEY, expiryFor, MAX_TTL_HOURS, RefusedError, sweepTestStacks, upTestStack } from "./lib/test-stacks";
 import { automationBackend } from "./lib/automation-backend";
+import { parseCli, UsageError } from "./lib/cli";
 
 const USAGE = `usage: npm run stack:test -- <action> [options]
 
@@ -19,45 +19,36 @@ const USAGE = `usage: npm run stack:test -- <action> [options]
   sweep [--dry-run]
       destroy and remove every test stack whose ${EXPIRES_KEY} (stack tag, or for older
       stacks the config of their last deployment, both read from the state backend) has passed
-  --help  this text
+  -h, --help  this text
 
 Needs the Pulumi CLI (npx pulumi) and the state backend: PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE.
 Prints one JSON line on stdout; progress on stderr.`;
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<number> {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            strict: true,
-            options: {
-                name: { type: "string" },
-                "ttl-hours": { type: "string", default: String(DEFAULT_TTL_HOURS) },
-                "dry-run": { type: "boolean", default: false },
-                help: { type: "boolean", short: "h", default: false },
-            },
-        });
-    } catch (e) {
-        throw new UsageError(e instanceof Error ? e.message : String(e));
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
+    const parsed = parseCli(USAGE, {
+        args: argv,
+        allowPositionals: true,
+        options: {
+            name: { type: "string" },
+            "ttl-hours": { type: "string", default: String(DEFAULT_TTL_HOURS) },
+            "dry-run": { type: "boolean", default: false },
+        },
+    });
+    if (!parsed) {
         console.log(USAGE);
         return 0;
     }
+    const { values, positionals } = parsed;
     const action = positionals[0];
-    if (positionals.length !== 1 || !["up", "destroy", "sweep"].includes(action)) throw new UsageError(`expected one action, up, destroy or sweep; got ${JSON.stringify(positionals)}`);
+    if (positionals.length !== 1 || !["up", "destroy", "sweep"].includes(action)) throw new UsageError(`expected one action, up, destroy or sweep; got ${JSON.stringify(positionals)}`, USAGE);
     const log = (l: string) => console.error(`stack:test: ${l}`);
     const dryRun = values["dry-run"];
     const now = new Date();
 
     // Every refusal and usage error comes before the first call to the CLI or the backend.
     const name = action === "up" ? (values.name ?? `test-${now.getTime().toString(36)}`) : values.name;
-    if (action === "destroy" && !name) throw new UsageError("destroy needs --name <test-*|pr-*>");
-    if (action === "sweep" && name) throw new UsageError("sweep takes no --name");
+    if (action === "destroy" && !name) throw new UsageError("destroy needs --name <test-*|pr-*>", USAGE);
+    if (action === "sweep" && name) throw new UsageError("sweep takes no --name", USAGE);
     if (name) assertTestStackName(name);
     const ttlHours = Number(values["ttl-hours"]);
     if (action === "up") expiryFor(now, ttlHours);
@@ -86,7 +77,7 @@ main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
         const msg = e instanceof Error ? e.message : String(e);
-        if (e instanceof UsageError) console.error(`stack:test: ${msg}\n\n${USAGE}`);
+        if (e instanceof UsageError) console.error(`stack:test: ${msg}`);
         else console.error(`stack:test: ${e instanceof RefusedError ? "" : "error: "}${msg}`);
         process.exit(e instanceof UsageError ? 2 : 1);
     },
