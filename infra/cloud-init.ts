@@ -22,7 +22,7 @@
  */
 import { stringify } from "yaml";
 import { DENIED_IPV4, DENIED_IPV6 } from "./peer-ranges";
-import { COTURN_LISTENING_PORTS, TURNS_HTTPS_PORT, TURNS_PORT } from "./listeners";
+import { listeners } from "./listeners";
 import type { DebianArch } from "./instance-types";
 import { ephemeralPortRange, type PortRange } from "./port-range";
 
@@ -93,7 +93,7 @@ export function renderCloudInit(o: CloudInitOptions): string {
         { path: VM_PATHS.confBase, owner: "root:root", permissions: "0600", content: o.turnserverConf },
         { path: VM_PATHS.dropIn, owner: "root:root", permissions: "0644", content: coturnDropIn() },
         { path: VM_PATHS.configureScript, owner: "root:root", permissions: "0755", content: configureScript(o) },
-        { path: VM_PATHS.nftables, owner: "root:root", permissions: "0644", content: renderNftables() },
+        { path: VM_PATHS.nftables, owner: "root:root", permissions: "0644", content: renderNftables(!!o.domain) },
         { path: VM_PATHS.nftablesUnit, owner: "root:root", permissions: "0644", content: firewallUnit() },
         { path: VM_PATHS.sysctl, owner: "root:root", permissions: "0644", content: sysctls(o) },
     ];
@@ -193,17 +193,28 @@ mv -f "$tmp" ${VM_PATHS.conf}
 }
 
 /**
- * The host firewall (nftables): TLS on 443 is redirected to coturn's 5349, and
- * whatever coturn decides, packets from the coturn user to non-public
+ * The host firewall (nftables): 443 is redirected to coturn's own port for it
+ * (TLS 5349 with a domain, TURN over TCP 3478 without; from infra/listeners.ts),
+ * and whatever coturn decides, packets from the coturn user to non-public
  * addresses are dropped (defence in depth for deny-list bypasses such as
- * CVE-2026-27624 in coturn < 4.9.0), except answers sent from its listening
- * ports (3478, 5349): those go to clients, and a client may sit in a private
- * network (the VPC, a peered network). Relayed data never leaves from a
- * listening port: it leaves from the relay port range. systemd starts coturn
- * as its user, so its listening sockets belong to that user too (found by
- * test/boot.test.ts, whose client is in the VPC's private range).
+ * CVE-2026-27624 in coturn < 4.9.0), except answers sent from the ports its
+ * listeners bind: those go to clients, and a client may sit in a private
+ * network (the VPC, a peered network). Answers on a redirected connection
+ * still leave from coturn's port here: the redirect's reverse translation is
+ * applied after this chain, at postrouting (nf_nat rewrites the source of
+ * replies there). Relayed data never leaves from a listening port: it leaves
+ * from the relay port range. systemd starts coturn as its user, so its
+ * listening sockets belong to that user too (found by test/boot.test.ts,
+ * whose client is in the VPC's private range).
+ * @param tls whether the server has a domain (TLS listeners)
  */
-export function renderNftables(): string {
+export function renderNftables(tls: boolean): string {
+    const all = listeners(tls);
+    // 443 is the one listener coturn does not bind itself (it binds no privileged port).
+    const redirects = all
+        .filter((l) => l.port !== l.coturnPort)
+        .map((l) => `\t\t${l.transport} dport ${l.port} redirect to :${l.coturnPort} comment "${l.scheme === "turns" ? "TURN over TLS" : "TURN over TCP"} on ${l.port}"`);
+    const answerPorts = [...new Set(all.map((l) => l.coturnPort))].sort((a, b) => a - b);
     const v4 = DENIED_IPV4.map((r) => r.cidr);
     const v6 = DENIED_IPV6.map((r) => r.cidr);
     return `#!/usr/sbin/nft -f
@@ -223,11 +234,11 @@ table inet turn_stack {
 \t}
 \tchain prerouting {
 \t\ttype nat hook prerouting priority dstnat; policy accept;
-\t\ttcp dport ${TURNS_HTTPS_PORT} redirect to :${TURNS_PORT} comment "TURN over TLS on 443"
+${redirects.join("\n")}
 \t}
 \tchain output {
 \t\ttype filter hook output priority filter; policy accept;
-\t\tmeta skuid "turnserver" meta l4proto { tcp, udp } th sport { ${COTURN_LISTENING_PORTS.join(", ")} } accept comment "answers from the TURN listeners, also to clients in private networks"
+\t\tmeta skuid "turnserver" meta l4proto { tcp, udp } th sport { ${answerPorts.join(", ")} } accept comment "answers from the TURN listeners, also to clients in private networks"
 \t\tmeta skuid "turnserver" ip daddr @non_public_v4 counter drop comment "relay to non-public IPv4"
 \t\tmeta skuid "turnserver" ip6 daddr @non_public_v6 counter drop comment "relay to non-public IPv6"
 \t}

@@ -45,7 +45,7 @@ export const CONFIG_KEYS = {
     vpcCidr: { type: "string", default: "10.73.0.0/24", description: "IPv4 CIDR of the stack's own VPC and subnet (private, /16 to /28)." },
     relayMinPort: { type: "integer", default: 49152, description: "Lowest UDP relay port (coturn min-port)." },
     relayMaxPort: { type: "integer", default: 65535, description: "Highest UDP relay port (coturn max-port)." },
-    clientCidrs: { type: "array", default: ["0.0.0.0/0"], description: "IPv4 CIDRs allowed to reach the TURN listeners and relay ports. At most 11 with a domain, 20 without (AWS's default 60 inbound rules per security group)." },
+    clientCidrs: { type: "array", default: ["0.0.0.0/0"], description: "IPv4 CIDRs allowed to reach the TURN listeners and relay ports. At most 11 with a domain, 15 without (AWS's default 60 inbound rules per security group)." },
     securityGroupRuleQuota: { type: "integer", default: 60, description: "Your account's quota of inbound (and of outbound) rules per security group (AWS quota L-0EA8095F, default 60). Raise it in Service Quotas first, then here, to allow more turn:clientCidrs." },
     credentialTtlSeconds: { type: "integer", default: 3600, description: "Lifetime of minted TURN REST API credentials, seconds (60 to 172800)." },
     userQuota: { type: "integer", default: 10, description: "Concurrent allocations per TURN username (coturn user-quota)." },

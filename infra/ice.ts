@@ -14,15 +14,18 @@ export interface RTCIceServer {
 }
 
 /**
- * The TURN URIs a server offers, UDP first (the cheapest transport for media),
- * then TCP, then TLS on 5349 and 443.
+ * The TURN URIs a server offers, in the order of infra/listeners.ts: UDP first (the cheapest
+ * transport for media), then TCP, then with TLS `turns:` on 5349 and 443, without TLS plain
+ * TURN over TCP on 443.
  * @param host the server's public IP or DNS name (IPv6 literals are bracketed)
  * @param tls whether the server has TLS listeners (only with a domain and certificate)
  * @param listeningPort coturn's `listening-port` (TURN over UDP/TCP), default 3478
+ * @param redirected whether 443 reaches coturn through the VM's nftables redirect (default true);
+ *   false for a coturn without that firewall (`npm run local`): no 443 URL then
  */
-export function turnUrls(host: string, tls: boolean, listeningPort?: number): string[] {
+export function turnUrls(host: string, tls: boolean, listeningPort?: number, redirected?: boolean): string[] {
     const h = host.includes(":") ? `[${host}]` : host;
-    return listeners(tls, listeningPort).map((l) => `${l.scheme}:${h}:${l.port}?transport=${l.transport}`);
+    return listeners(tls, listeningPort, redirected).map((l) => `${l.scheme}:${h}:${l.port}?transport=${l.transport}`);
 }
 
 /**
@@ -33,9 +36,10 @@ export function turnUrls(host: string, tls: boolean, listeningPort?: number): st
  * @param credential minted credential; omitted: URLs only (for stack outputs)
  * @param listeningPort coturn's `listening-port` (TURN over UDP/TCP), default 3478: pass the value
  *   the turnserver.conf was rendered with, so the URLs name the port coturn listens on
+ * @param redirected see {@link turnUrls}: false where coturn runs without the VM's 443 redirect
  */
-export function buildIceServers(host: string, tls: boolean, credential?: TurnCredential, listeningPort?: number): RTCIceServer[] {
-    const server: RTCIceServer = { urls: turnUrls(host, tls, listeningPort) };
+export function buildIceServers(host: string, tls: boolean, credential?: TurnCredential, listeningPort?: number, redirected?: boolean): RTCIceServer[] {
+    const server: RTCIceServer = { urls: turnUrls(host, tls, listeningPort, redirected) };
     if (credential) {
         server.username = credential.username;
         server.credential = credential.credential;

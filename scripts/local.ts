@@ -67,7 +67,8 @@ async function main(): Promise<number> {
     console.error(`turn-stack local: coturn (pid ${coturn.pid}) answered a TURN allocation. Ctrl-C to stop.`);
 
     const credential = mintTurnCredential(secret, { ttlSeconds, userId: values.user });
-    console.log(JSON.stringify({ iceServers: buildIceServers(listen, false, credential, port), expiresAt: credential.expiresAt }, null, 2));
+    // No 443 URL: 443 reaches coturn only through the VM's nftables redirect, which local mode has not.
+    console.log(JSON.stringify({ iceServers: buildIceServers(listen, false, credential, port, false), expiresAt: credential.expiresAt }, null, 2));
 
     return new Promise<number>((resolve) => {
         const stop = (signal: string) => {

@@ -10,6 +10,10 @@
  * rendered nftables ruleset loaded, whose 443→5349 redirect gives TURNS on
  * 443) joined by a veth pair to namespace "cli" (Chromium, 198.51.100.2).
  * Client and relay addresses differ, so no side can skip its relay.
+ * Without a domain (the dev stack, Pulumi.dev.yaml): namespace "dev" (coturn on
+ * 203.0.113.1 with dev's rendered config, relaying from 192.0.2.3, with the
+ * no-domain ruleset loaded, whose 443→3478 redirect gives plain TURN over TCP
+ * on 443) joined to "cli" (203.0.113.2) by a second veth pair.
  * What differs from production, and only this (the changes of
  * scripts/lib/local-turnserver-conf.ts): addresses, the secret in the file, a test
  * certificate for 198.51.100.1 from a test CA trusted in this Chromium
@@ -27,6 +31,7 @@ import { parseTurnConfig } from "../../infra/config";
 import { renderNftables } from "../../infra/cloud-init";
 import { mintTurnCredential } from "../../infra/credentials";
 import { buildIceServers, turnUrls } from "../../infra/ice";
+import { probeListenerSpec } from "../../infra/listeners";
 import { CLOUDFLARE_TURN_URLS } from "../../infra/cloudflare-api";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
 import { allowedPeers, listeningPort, localTurnserverConf, type ConfChange, type LocalSite } from "../../scripts/lib/local-turnserver-conf";
@@ -41,10 +46,16 @@ const SERVER = "198.51.100.1";
 const CLIENT = "198.51.100.2";
 const RELAY = "192.0.2.1";
 const cfg = parseTurnConfig(stackConfig("prod"));
+/** The stack without a domain: dev, served from its own namespace. */
+const DEV_SERVER = "203.0.113.1";
+const DEV_CLIENT = "203.0.113.2";
+const DEV_RELAY = "192.0.2.3";
+const devCfg = parseTurnConfig(stackConfig("dev"));
 const secret = randomBytes(32).toString("base64");
 const work = mkdtempSync(join(tmpdir(), "turn-stack-browser-"));
 let srv: Netns | undefined;
 let cli: Netns | undefined;
+let dev: Netns | undefined;
 let pki: TestPki;
 let browser: TestBrowser | undefined;
 let page: Page;
@@ -73,6 +84,32 @@ async function coturnInSrv(probeListener: string, site: Partial<LocalSite> = {},
     return c;
 }
 
+/**
+ * The no-domain server: dev's config and ruleset in namespace "dev". Ready once the readiness
+ * gate's own listener list for a stack without a domain (udp:3478,tcp:3478,tcp:443) allocates from cli.
+ */
+async function devServer(): Promise<void> {
+    dev = createNetns("ts-br-dev");
+    connect(dev, `${DEV_SERVER}/24`, cli!, `${DEV_CLIENT}/24`);
+    dev.run("ip", "addr", "add", `${DEV_RELAY}/32`, "dev", "lo");
+    const nft = join(work, "turn-stack-dev.nft");
+    writeFileSync(nft, renderNftables(false));
+    dev.run("nft", "-f", nft);
+    const conf = localTurnserverConf(devCfg, { listeningIp: DEV_SERVER, relayIp: DEV_RELAY, secret }, [
+        allowedPeers([DEV_RELAY], "the relay address is a documentation address the deny-list refuses; the two browser peers relay to each other"),
+    ]).text;
+    coturns.push(
+        await startCoturn({
+            conf,
+            host: DEV_SERVER,
+            port: 3478,
+            secret,
+            prefix: dev.prefix,
+            ready: async () => void (await runProbe(cli!.prefix, ["--host", DEV_SERVER, "--listeners", probeListenerSpec(false)], secret, "ready")),
+        }),
+    );
+}
+
 beforeAll(async () => {
     srv = createNetns("ts-br-srv");
     cli = createNetns("ts-br-cli");
@@ -80,10 +117,11 @@ beforeAll(async () => {
     srv.run("ip", "addr", "add", `${RELAY}/32`, "dev", "lo");
     srv.run("ip", "addr", "add", "192.0.2.2/32", "dev", "lo"); // relay address of the certificate-check instances
     const nft = join(work, "turn-stack.nft");
-    writeFileSync(nft, renderNftables());
+    writeFileSync(nft, renderNftables(true)); // prod has a domain: 443 is TURN over TLS, redirected to 5349
     srv.run("nft", "-f", nft);
     pki = makeTestPki(cfg.domain!, [SERVER]);
     await coturnInSrv("udp:3478");
+    await devServer();
     browser = await launchChromium(cli, pki.caCert);
     page = await browser.browser.newPage();
 });
@@ -92,6 +130,7 @@ afterAll(async () => {
     await browser?.close();
     for (const c of coturns) await c.stop();
     srv?.remove();
+    dev?.remove();
     cli?.remove();
     pki?.cleanup();
     rmSync(work, { recursive: true, force: true });
@@ -123,6 +162,49 @@ for (const url of turnUrls(cfg.domain!, true)) {
         assert.notEqual(r.a!.localAddress, r.b!.localAddress, "each side has its own allocation");
     });
 }
+
+// Without a domain: every URL of the dev stack, 443 included (plain TURN over TCP, through nftables).
+test("without a domain the stack offers TURN over TCP on 443, and coturn itself does not listen there", () => {
+    assert.deepEqual(turnUrls(DEV_SERVER, false), [
+        `turn:${DEV_SERVER}:3478?transport=udp`,
+        `turn:${DEV_SERVER}:3478?transport=tcp`,
+        `turn:${DEV_SERVER}:443?transport=tcp`,
+    ]);
+    assert.equal(dev!.run("ss", "-Htln", "sport", "=", ":443").trim(), "", "443 reaches coturn only through the redirect");
+    assert.match(dev!.run("nft", "list", "chain", "inet", "turn_stack", "prerouting"), /tcp dport 443 redirect to :3478/);
+});
+
+for (const url of turnUrls(DEV_SERVER, false)) {
+    test(`without a domain (dev): Chromium relays a data channel both ways through ${url} (relay→relay, relayProtocol ${expectedProtocol(url)})`, async () => {
+        const cred = mintTurnCredential(secret, { ttlSeconds: devCfg.credentialTtlSeconds, userId: "browser" });
+        const [server] = buildIceServers(DEV_SERVER, false, cred);
+        const only = server.urls.filter((u) => u === url);
+        assert.equal(only.length, 1);
+        const r = await relayBetweenTwoPeers(page, [{ ...server, urls: only }], 20_000);
+        assert.ok(r.ok, r.error);
+        assert.deepEqual(r.received, { atB: "ping from A", atA: "pong:ping from A" });
+        for (const side of [r.a!, r.b!]) {
+            assert.equal(side.localType, "relay");
+            assert.equal(side.remoteType, "relay");
+            assert.ok(side.localAddress.startsWith(`${DEV_RELAY}:`), `relayed from ${side.localAddress}`);
+            assert.ok(side.remoteAddress.startsWith(`${DEV_RELAY}:`));
+            assert.equal(side.relayProtocol, expectedProtocol(url));
+        }
+        assert.notEqual(r.a!.localAddress, r.b!.localAddress, "each side has its own allocation");
+    });
+}
+
+test("without a domain, TURN over TCP on 443 needs the redirect: with the ruleset's prerouting chain flushed, Chromium gets no relay candidate there", async () => {
+    const cred = mintTurnCredential(secret, { ttlSeconds: 600, userId: "browser" });
+    dev!.run("nft", "flush", "chain", "inet", "turn_stack", "prerouting");
+    try {
+        const r = await relayBetweenTwoPeers(page, [{ urls: [`turn:${DEV_SERVER}:443?transport=tcp`], username: cred.username, credential: cred.credential }], 5_000);
+        assert.equal(r.ok, false);
+        assert.equal(r.relayCandidates, 0);
+    } finally {
+        dev!.run("nft", "-f", join(work, "turn-stack-dev.nft"));
+    }
+});
 
 test("both mode: merged ICE servers (own relay first, Cloudflare after) connect through the own relay", async () => {
     const own = stackIceServers()[0];

@@ -50,7 +50,7 @@ beforeAll(async () => {
     srv.run("ip", "route", "add", `${METADATA}/32`, "dev", srvDev);
     if (!weakened) {
         const nft = join(work, "turn-stack.nft");
-        writeFileSync(nft, renderNftables());
+        writeFileSync(nft, renderNftables(true)); // the prod stack's ruleset (it has a domain)
         srv.run("nft", "-f", nft);
     }
     const cfg = parseTurnConfig(stackConfig("prod"));

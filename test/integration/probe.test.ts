@@ -34,7 +34,7 @@ afterAll(async () => {
 
 test("the probe's listener list is the stack's", () => {
     assert.equal(probeListenerSpec(true), "udp:3478,tcp:3478,tls:5349,tls:443");
-    assert.equal(probeListenerSpec(false), "udp:3478,tcp:3478");
+    assert.equal(probeListenerSpec(false), "udp:3478,tcp:3478,tcp:443", "without a domain, plain TURN over TCP on 443");
     assert.deepEqual(parseTargets("udp:3478,tls:443"), [{ transport: "udp", port: 3478 }, { transport: "tls", port: 443 }]);
     assert.throws(() => parseTargets("sctp:3478"), /expected <udp\|tcp\|tls>:<port>/);
 });

@@ -110,7 +110,9 @@ for (const [stack, { resources }] of Object.entries(stacks)) {
         // nft -c resolves `meta skuid "turnserver"`: the coturn package creates that user.
         const r = run("nft", ["-c", "-f", file]);
         assert.equal(r.status, 0, r.stderr);
-        assert.match(nft.content, /tcp dport 443 redirect to :5349/);
+        // 443: TURN over TLS to 5349 with a domain (prod); plain TURN over TCP to 3478 without (dev).
+        assert.match(nft.content, stack === "prod" ? /tcp dport 443 redirect to :5349/ : /tcp dport 443 redirect to :3478 comment "TURN over TCP on 443"/);
+        assert.equal(nft.content.match(/ redirect to /g)?.length, 1, "one redirect");
         assert.match(nft.content, /169\.254\.0\.0\/16/);
         assert.match(nft.content, /fc00::\/7/);
     });

@@ -8,21 +8,27 @@ import assert from "node:assert/strict";
 import { programJson } from "../helpers/program-json";
 import { MOCK_PUBLIC_IP } from "../helpers/mock-program";
 
-test("dev: small Graviton, unprotected address, IP-only ICE servers, no TLS ports", () => {
+test("dev: small Graviton, unprotected address, IP-only ICE servers, no TLS ports; TURN over TCP on 443 opened, listed and probed", () => {
     const { resources, outputs } = programJson("dev");
     const instance = resources.find((r) => r.type === "aws:ec2/instance:Instance")!;
     assert.equal(instance.inputs.instanceType, "t4g.small");
     assert.equal(resources.find((r) => r.type === "aws:ec2/eip:Eip")!.protect, false);
     const ports = resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs.fromPort);
-    assert.deepEqual(ports.sort((a, b) => a - b), [3478, 3478, 49152]);
-    assert.deepEqual(outputs.iceServers, [{ urls: [`turn:${MOCK_PUBLIC_IP}:3478?transport=udp`, `turn:${MOCK_PUBLIC_IP}:3478?transport=tcp`] }]);
+    assert.deepEqual(ports.sort((a, b) => a - b), [443, 3478, 3478, 49152]);
+    const https = resources.find((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.inputs.fromPort === 443)!.inputs;
+    assert.deepEqual([https.ipProtocol, https.toPort, https.cidrIpv4, https.description], ["tcp", 443, "0.0.0.0/0", "TURN over TCP on 443 (redirected to 3478)"]);
+    const urls = [`turn:${MOCK_PUBLIC_IP}:3478?transport=udp`, `turn:${MOCK_PUBLIC_IP}:3478?transport=tcp`, `turn:${MOCK_PUBLIC_IP}:443?transport=tcp`];
+    assert.deepEqual(outputs.iceServers, [{ urls }]);
+    assert.deepEqual(outputs.turnServerUrls, urls);
+    const gate = resources.find((r) => r.type === "command:local:Command" && r.name === "turn-ready")!;
+    assert.match(gate.inputs.create, / --listeners udp:3478,tcp:3478,tcp:443 --attempts /);
     assert.equal(outputs.hostname, null);
 });
 
 test("clientCidrs restricts every ingress rule but ACME's", () => {
     const { resources } = programJson("dev", { "turn:clientCidrs": '["198.51.100.0/24","203.0.113.0/24"]' });
     const ingress = resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
-    assert.equal(ingress.length, 6);
+    assert.equal(ingress.length, 8, "per CIDR: UDP 3478, TCP 3478, TCP 443, the relay range");
     assert.ok(ingress.every((i) => ["198.51.100.0/24", "203.0.113.0/24"].includes(i.cidrIpv4)));
 });
 

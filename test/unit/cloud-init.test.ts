@@ -101,7 +101,7 @@ test("cloud-init: with a domain, certbot and a certificate unit for it; the acco
 });
 
 test("nftables: 443 redirected to 5349; the coturn user cannot reach any denied range, except answers from its listening ports", () => {
-    const nft = renderNftables();
+    const nft = renderNftables(true);
     for (const r of DENIED_IPV4) assert.ok(nft.includes(r.cidr), r.cidr);
     for (const r of DENIED_IPV6) assert.ok(nft.includes(r.cidr), r.cidr);
     assert.match(nft, /tcp dport 443 redirect to :5349/);
@@ -110,4 +110,15 @@ test("nftables: 443 redirected to 5349; the coturn user cannot reach any denied 
     const drop6 = nft.indexOf('ip6 daddr @non_public_v6 counter drop');
     assert.ok(accept > 0 && accept < drop4 && drop4 < drop6, "the listener answers are accepted before the drops");
     assert.match(nft, /^table inet turn_stack\ndelete table inet turn_stack\n/m, "reloading replaces the table");
+});
+
+test("nftables without a domain: 443 is plain TURN over TCP redirected to 3478; answers leave only from 3478", () => {
+    const nft = renderNftables(false);
+    assert.match(nft, /^\t\ttcp dport 443 redirect to :3478 comment "TURN over TCP on 443"$/m);
+    assert.doesNotMatch(nft, /5349/, "no TLS listener without a domain");
+    assert.match(nft, /th sport \{ 3478 \} accept/);
+    for (const r of DENIED_IPV4) assert.ok(nft.includes(r.cidr), r.cidr);
+    // The user data carries the ruleset that fits the stack.
+    assert.equal(file(render().doc, VM_PATHS.nftables)!.content, nft);
+    assert.equal(file(render({ domain: "turn.example.com" }).doc, VM_PATHS.nftables)!.content, renderNftables(true));
 });

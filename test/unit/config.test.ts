@@ -229,18 +229,18 @@ function rejectsAmong(raw: Record<string, string>, key: string, value: string, a
 
 const cidrList = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => `198.51.${i}.0/24`));
 
-test("clientCidrs within the security group quota: 11 with a domain and 20 without are accepted", () => {
+test("clientCidrs within the security group quota: 11 with a domain and 15 without (4 listeners with 443) are accepted", () => {
     assert.equal(parseTurnConfig({ "turn:domain": "turn.example.com", "turn:clientCidrs": cidrList(11) }, {}).clientCidrs.length, 11);
-    assert.equal(parseTurnConfig({ "turn:clientCidrs": cidrList(20) }, {}).clientCidrs.length, 20);
+    assert.equal(parseTurnConfig({ "turn:clientCidrs": cidrList(15) }, {}).clientCidrs.length, 15);
 });
 
 test("rejects clientCidrs beyond the security group quota, saying how many fit and how to ask AWS for more", () => {
     for (const [raw, rules] of [
         [{ "turn:domain": "turn.example.com", "turn:clientCidrs": cidrList(12) }, 61],
-        [{ "turn:clientCidrs": cidrList(21) }, 63],
+        [{ "turn:clientCidrs": cidrList(16) }, 64],
     ] as const) {
         rejects(raw, "clientCidrs", "198.51.0.0/24", new RegExp(`make ${rules} inbound security group rules; the quota is 60`));
-        rejects(raw, "clientCidrs", "198.51.0.0/24", /11 CIDRs fit with a domain, 20 without/);
+        rejects(raw, "clientCidrs", "198.51.0.0/24", /11 CIDRs fit with a domain, 15 without/);
         rejects(raw, "clientCidrs", "198.51.0.0/24", /Service Quotas.*"Inbound or outbound rules per security group" \(L-0EA8095F/);
         rejects(raw, "clientCidrs", "198.51.0.0/24", /set turn:securityGroupRuleQuota/);
     }

@@ -30,7 +30,12 @@ test("network: fixed private IP, one described rule per listener and CIDR", () =
     assert.ok(ingress.some((r) => r.protocol === "tcp" && r.fromPort === 443 && r.cidr === "203.0.113.0/24"));
     assert.ok(ingress.some((r) => r.fromPort === 80 && r.description.includes("HTTP-01")));
     const noTls = securityRules({ clientCidrs: ["0.0.0.0/0"], relayPortRange: PortRange.of(50000, 51000), tls: false });
-    assert.ok(!noTls.some((r) => r.direction === "ingress" && [443, 5349, 80].includes(r.fromPort)), "no TLS/ACME ports without a domain");
+    assert.ok(!noTls.some((r) => r.direction === "ingress" && [5349, 80].includes(r.fromPort)), "no TLS/ACME ports without a domain");
+    // Without a domain 443 is plain TURN over TCP (nftables redirects it to 3478): one rule per CIDR.
+    assert.deepEqual(
+        noTls.filter((r) => r.direction === "ingress" && r.fromPort === 443).map((r) => [r.protocol, r.toPort, r.cidr, r.description]),
+        [["tcp", 443, "0.0.0.0/0", "TURN over TCP on 443 (redirected to 3478)"]],
+    );
 });
 
 // Property: for any valid config, the security group's relay rule is exactly coturn's min-port..max-port,
@@ -100,16 +105,17 @@ test("property: every rule securityRules() can render has a description EC2 acce
     );
 });
 
-test("security group quota: rule counts come from securityRules(); 11 CIDRs fit with a domain, 20 without", () => {
+test("security group quota: rule counts come from securityRules(); 11 CIDRs fit with a domain, 15 without", () => {
     const relayPortRange = PortRange.of(49152, 65535);
     const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `198.51.${i}.0/24`);
     // With a domain: 4 listeners + the relay range per CIDR, and port 80 for the ACME challenge.
     assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(11), relayPortRange, tls: true }), { ingress: 56, egress: 3 });
     assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(12), relayPortRange, tls: true }), { ingress: 61, egress: 3 });
-    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(20), relayPortRange, tls: false }), { ingress: 60, egress: 3 });
-    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(21), relayPortRange, tls: false }), { ingress: 63, egress: 3 });
+    // Without: 3 listeners (UDP and TCP 3478, TCP 443) + the relay range per CIDR.
+    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(15), relayPortRange, tls: false }), { ingress: 60, egress: 3 });
+    assert.deepEqual(securityRuleCounts({ clientCidrs: cidrs(16), relayPortRange, tls: false }), { ingress: 64, egress: 3 });
     assert.equal(maxClientCidrs({ relayPortRange, tls: true }), 11);
-    assert.equal(maxClientCidrs({ relayPortRange, tls: false }), 20);
+    assert.equal(maxClientCidrs({ relayPortRange, tls: false }), 15);
     assert.equal(maxClientCidrs({ relayPortRange, tls: true }, 120), 23);
     assert.equal(SG_RULES_PER_DIRECTION_QUOTA, 60);
     // The derivation agrees with the rules themselves at every quota.

@@ -39,7 +39,7 @@ function longestConfig(o: { realm: string; tls: boolean; instanceType: string })
             "turn:userQuota": "55536",
             "turn:totalQuota": "55536",
             // Client CIDRs are not in the user data (security group only), but the most that fit are set anyway.
-            "turn:clientCidrs": JSON.stringify(Array.from({ length: o.tls ? 11 : 20 }, (_, i) => `198.51.${i}.0/24`)),
+            "turn:clientCidrs": JSON.stringify(Array.from({ length: o.tls ? 11 : 15 }, (_, i) => `198.51.${i}.0/24`)),
         },
         {},
     );
