@@ -29,11 +29,11 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import type { TurnConfig } from "../config";
-import { renderCloudInit, VM_PATHS } from "../cloud-init";
-import { renderTurnserverConf } from "../turnserver-conf";
+import { renderUserData } from "../user-data";
 import { buildIceServers, type RTCIceServer } from "../ice";
 import { ruleName, securityRules, serverPrivateIp } from "../network";
 import { probeListenerSpec } from "../listeners";
+import { recoverActionArn } from "../aws-region";
 
 /** AWS account that publishes the official Debian AMIs (Debian cloud team, wiki.debian.org/Cloud/AmazonEC2Image). */
 export const DEBIAN_AMI_OWNER = "136693071363";
