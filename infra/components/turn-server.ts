@@ -38,7 +38,14 @@ import { recoverActionArn } from "../aws-region";
 /** AWS account that publishes the official Debian AMIs (Debian cloud team, wiki.debian.org/Cloud/AmazonEC2Image). */
 export const DEBIAN_AMI_OWNER = "136693071363";
 
-/** The readiness probe's script, relative to the project root (where Pulumi runs the program). */
+/**
+ * The readiness probe's script, relative to the project root. The command sets
+ * no `dir` (an absolute one differs per checkout), so it runs in the command
+ * provider's working directory (pulumi-command v1.2.1 commandOutputs.go), which
+ * the engine sets to the project root because Pulumi.yaml has no `main`
+ * (pulumi/pulumi pkg/engine/project.go getPwdMain). test/integration/engine-commands.test.ts
+ * runs the declared command that way against a local coturn.
+ */
 export const PROBE_SCRIPT = "scripts/probe.ts";
 /** Readiness gate bounds: attempts per listener and pause between them (about 15 minutes in all: boot, packages, certificate). */
 export const READINESS_ATTEMPTS = 90;
