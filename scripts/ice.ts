@@ -2,7 +2,7 @@
  * `npm run ice`: print ICE servers with fresh credentials for a deployed stack,
  * in the format a consumer reads.
  *
- * Usage: npm run -s ice -- --stack <name> [--ttl <seconds>] [--user <id>] [--format <f>] [--outputs <file>] [--out <file>]
+ * Usage: npm run -s ice -- --stack <name> [--ttl <seconds>] [--user <id>] [--format <f>] [--prefer udp|tcp|tls] [--outputs <file>] [--out <file>]
  *
  * `-s` keeps npm's banner out of stdout, which matters when it is redirected to a
  * file; `--out <file>` writes the file itself, mode 0600 (it holds credentials).
@@ -15,7 +15,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { iceServersForCall, iceSourceFromOutputs } from "../infra/ice-service";
-import { FORMATS, formatIceServers, type Format } from "../infra/formats";
+import { checkPrefer, FORMATS, formatIceServers, ONE_URL_FORMATS, TURN_TRANSPORTS, type Format, type TurnTransport } from "../infra/formats";
 import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from "../infra/config";
 import { PROJECT_ROOT } from "./lib/stack-config";
 import { parseCli, UsageError, wholeNumber } from "./lib/cli";
@@ -26,6 +26,8 @@ Prints RTCIceServer[] with fresh credentials for a deployed stack, in a consumer
   --stack <name>      read the stack's outputs with the Pulumi CLI (Automation API)
   --outputs <file>    or from the JSON of: pulumi stack output --stack <name> --json --show-secrets
   --format <f>        ${FORMATS.join(", ")} (default json)
+  --prefer <t>        ${TURN_TRANSPORTS.join(", ")} (mediasoup: udp, tcp): ${ONE_URL_FORMATS.join(" and ")} use one TURN URL;
+                      render that transport's, on 443 where the stack offers it (default: UDP)
   --ttl <seconds>     credential lifetime, ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS} (default: the stack's credentialTtlSeconds)
   --user <id>         user id in TURN REST API usernames (default turn-stack)
   --out <file>        write to <file> (mode 0600: it holds credentials) instead of stdout
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
             ttl: { type: "string" },
             user: { type: "string", default: "turn-stack" },
             format: { type: "string", default: "json" },
+            prefer: { type: "string" },
             outputs: { type: "string" },
             out: { type: "string" },
         },
@@ -67,6 +70,12 @@ async function main(): Promise<void> {
     // Every argument is checked before the Pulumi CLI or Cloudflare is called.
     const format = values.format as Format;
     if (!FORMATS.includes(format)) throw new UsageError(`--format ${values.format}: one of ${FORMATS.join(", ")}`, USAGE);
+    let prefer: TurnTransport | undefined;
+    try {
+        prefer = checkPrefer(format, values.prefer);
+    } catch (e) {
+        throw new UsageError((e as Error).message, USAGE);
+    }
     if (!values.outputs && !values.stack) throw new UsageError("--stack or --outputs is required", USAGE);
     if (values.outputs && values.stack) throw new UsageError("--stack and --outputs: give one", USAGE);
     // The same bounds as turn:credentialTtlSeconds (infra/config.ts; 172800 s is Cloudflare's maximum too).
@@ -80,7 +89,8 @@ async function main(): Promise<void> {
     // CLOUDFLARE_RTC_API_URL points the Cloudflare call elsewhere (tests use a local stand-in).
     if (source.cloudflare && process.env.CLOUDFLARE_RTC_API_URL) source.cloudflare.baseUrl = process.env.CLOUDFLARE_RTC_API_URL;
     const servers = await iceServersForCall(source, { ttlSeconds, userId: values.user });
-    const text = formatIceServers(servers, format);
+    // A --prefer the stack does not offer (tls without turn:domain) is refused here, naming what it offers.
+    const text = formatIceServers(servers, format, { prefer });
     if (values.out) {
         // Created 0600; an existing file is narrowed to 0600 too (writeFileSync's mode applies only on creation).
         writeFileSync(values.out, text, { mode: 0o600 });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { turnRestPassword } from "../../infra/credentials";
 import { FORMATS } from "../../infra/formats";
+import { turnUrls } from "../../infra/ice";
 import { startCloudflareStandIn, type StandIn } from "../helpers/cloudflare-standin";
 import { runTs } from "../helpers/run";
 import { ROOT } from "../helpers/stack-config";
@@ -156,4 +157,52 @@ test("refusals come before any backend call: a bad --ttl, --out or flag with --s
         expect(r.stderr).toContain("usage: npm run -s ice");
     }
     expect(cf.requests.length).toBe(requests);
+});
+
+/** A self-hosted stack without a domain, as the program outputs it: UDP and TCP on 3478, TCP on 443. */
+function noDomainOutputs(): string {
+    const p = join(dir, "no-domain.json");
+    writeFileSync(p, JSON.stringify({ mode: "self-hosted", credentialTtlSeconds: 3600, turnServerUrls: turnUrls("192.0.2.10", false), sharedSecret: SECRET }));
+    return p;
+}
+
+test("--prefer: aiortc and mediasoup get the one TURN URL of that transport (TCP on 443 without a domain, TLS on 443 with one)", async () => {
+    let r = await ice(["--outputs", noDomainOutputs(), "--format", "aiortc", "--prefer", "tcp"]);
+    assert.equal(r.status, 0, r.stderr);
+    const urls = [...r.stdout.matchAll(/urls=\[([^\]]*)\]/g)].map((m) => m[1]);
+    assert.deepEqual(urls, ['"turn:192.0.2.10:443?transport=tcp"']);
+    r = await ice(["--outputs", outputsFile("self-hosted"), "--format", "aiortc", "--prefer", "tls"]);
+    assert.deepEqual([...r.stdout.matchAll(/urls=\[([^\]]*)\]/g)].map((m) => m[1]), ['"turns:turn.example.com:443?transport=tcp"']);
+    r = await ice(["--outputs", noDomainOutputs(), "--format", "mediasoup", "--prefer", "tcp"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^MEDIASOUP_CLIENT_ICESERVER_PORT='443'\nMEDIASOUP_CLIENT_ICESERVER_PROTO='tcp'$/m);
+    // both mode without a domain: TLS comes from Cloudflare, the own relay has none.
+    const both = join(dir, "both-no-domain.json");
+    writeFileSync(both, JSON.stringify({ ...JSON.parse(readFileSync(noDomainOutputs(), "utf8")), mode: "both", cloudflareTurnKeyId: KEY_ID, cloudflareTurnKey: KEY }));
+    r = await ice(["--outputs", both, "--format", "aiortc", "--prefer", "tls"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /urls=\["turns:turn\.cloudflare\.com:443\?transport=tcp"\]/);
+});
+
+test("--prefer refusals name the flag, the value and what is allowed; the ones the command line shows come before any backend call", async () => {
+    // The stack decides: no turns: URL without a domain.
+    let r = await ice(["--outputs", noDomainOutputs(), "--format", "aiortc", "--prefer", "tls"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--prefer tls: the stack's ICE servers have no TURN over TLS URL \(turns: URLs need turn:domain\); choose one of udp, tcp/);
+    assert.equal(r.stdout, "");
+    // The command line decides: refused before the Pulumi CLI (absent from this PATH) or Cloudflare is called.
+    const env = { ...process.env, PATH: "/usr/bin:/bin", CLOUDFLARE_RTC_API_URL: cf.rtcBase };
+    const requests = cf.requests.length;
+    for (const [args, message] of [
+        [["--format", "json", "--prefer", "udp"], /--prefer udp: only for the formats whose client uses one TURN URL \(aiortc, mediasoup\); --format json lists every URL/],
+        [["--format", "mediasoup", "--prefer", "tls"], /--prefer tls: one of udp, tcp for --format mediasoup \(MEDIASOUP_CLIENT_ICESERVER_PROTO names a transport/],
+        [["--format", "aiortc", "--prefer", "quic"], /--prefer quic: one of udp, tcp, tls for --format aiortc/],
+    ] as const) {
+        r = await runTs(SCRIPT, ["--stack", "prod", ...args], { env });
+        assert.equal(r.status, 1, args.join(" "));
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /could not open stack/);
+        assert.match(r.stderr, /usage: npm run -s ice/);
+    }
+    assert.equal(cf.requests.length, requests);
 });

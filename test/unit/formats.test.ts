@@ -2,7 +2,8 @@
  * Every output format, parsed back by a real parser for its language and
  * compared to the JSON it came from: YAML (yaml library), Lua (Debian's
  * lua5.4 loading the block), env files (dotenv and bash sourcing them),
- * Python (python3's ast on the aiortc snippet). Credentials with + / = " $
+ * Python (python3's ast on the aiortc snippet, and Debian's aiortc 1.4 choosing
+ * the TURN URL it will use). Credentials with + / = " $
  * (and ' where the format can hold it) must survive.
  */
 import { test, afterAll } from "vitest";
@@ -13,8 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import dotenv from "dotenv";
-import { formatIceServers, envValue } from "../../infra/formats";
-import type { RTCIceServer } from "../../infra/ice";
+import { checkPrefer, envValue, FORMATS, formatIceServers, ONE_URL_FORMATS, preferredTurnUrl, turnTransport } from "../../infra/formats";
+import { turnUrls, type RTCIceServer } from "../../infra/ice";
+import { CLOUDFLARE_TURN_URLS } from "../../infra/cloudflare-api";
 
 const dir = mkdtempSync(join(tmpdir(), "turn-stack-formats-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,4 +140,86 @@ test("mediasoup with a single quote: double quotes when safe, a clear error when
 
 test("mediasoup needs a TURN URL with credentials", () => {
     assert.throws(() => formatIceServers([{ urls: ["stun:stun.cloudflare.com:3478"] }], "mediasoup"), /turn: URL with credentials/);
+});
+
+// --prefer: aiortc and mediasoup use one TURN URL, so the transport is chosen for them.
+const IP = "203.0.113.10";
+/** The own relay as the stack lists it: without a domain (TCP on 443 last), and with one (TLS on 5349 and 443). */
+const ownNoDomain: RTCIceServer = { urls: turnUrls(IP, false), username: "1795225204:alice", credential: "c+/=" };
+const ownDomain: RTCIceServer = { urls: turnUrls("turn.example.com", true), username: "1795225204:alice", credential: "c+/=" };
+const cf: RTCIceServer[] = [{ urls: [...CLOUDFLARE_TURN_URLS], username: "cf-user", credential: "cf-pass" }];
+
+test("preferred TURN URL: own relay first; per transport the URL on 443 (then 80) where there is one", () => {
+    const pick = (servers: RTCIceServer[], t: "udp" | "tcp" | "tls") => preferredTurnUrl(servers, t).url;
+    assert.equal(pick([ownNoDomain, ...cf], "udp"), `turn:${IP}:3478?transport=udp`);
+    assert.equal(pick([ownNoDomain, ...cf], "tcp"), `turn:${IP}:443?transport=tcp`, "without a domain, TCP on 443");
+    assert.equal(pick([ownDomain], "tcp"), "turn:turn.example.com:3478?transport=tcp", "with a domain 443 is TLS");
+    assert.equal(pick([ownDomain], "tls"), "turns:turn.example.com:443?transport=tcp");
+    assert.equal(pick(cf, "tcp"), "turn:turn.cloudflare.com:80?transport=tcp");
+    assert.equal(pick(cf, "tls"), "turns:turn.cloudflare.com:443?transport=tcp");
+    // both mode without a domain: TLS only from Cloudflare.
+    assert.deepEqual(preferredTurnUrl([ownNoDomain, ...cf], "tls").server, cf[0]);
+    assert.deepEqual([turnTransport("turn:h:1"), turnTransport("turns:h"), turnTransport("stun:h:3478"), turnTransport("turn:h:1?transport=tcp")], ["udp", "tls", undefined, "tcp"]);
+});
+
+test("--prefer refusals name the flag, the value and what is allowed", () => {
+    assert.throws(() => preferredTurnUrl([ownNoDomain], "tls"), /^Error: --prefer tls: the stack's ICE servers have no TURN over TLS URL \(turns: URLs need turn:domain\); choose one of udp, tcp$/);
+    assert.throws(() => preferredTurnUrl([{ urls: ownNoDomain.urls }], "udp"), /--prefer udp: .* have no TURN over UDP URL; they have no TURN URL with a credential at all/);
+    assert.throws(() => formatIceServers([ownNoDomain], "aiortc", { prefer: "tls" }), /--prefer tls: .*choose one of udp, tcp/);
+    assert.throws(() => checkPrefer("mediasoup", "tls"), /^Error: --prefer tls: one of udp, tcp for --format mediasoup \(MEDIASOUP_CLIENT_ICESERVER_PROTO names a transport, udp or tcp; it has no TLS setting\)$/);
+    assert.throws(() => checkPrefer("aiortc", "sctp"), /^Error: --prefer sctp: one of udp, tcp, tls for --format aiortc$/);
+    for (const format of FORMATS.filter((f) => !ONE_URL_FORMATS.includes(f))) {
+        assert.throws(() => formatIceServers([ownNoDomain], format, { prefer: "udp" }), new RegExp(`--prefer udp: only for the formats whose client uses one TURN URL \\(aiortc, mediasoup\\); --format ${format} lists every URL`));
+    }
+    assert.equal(checkPrefer("json", undefined), undefined);
+});
+
+test("mediasoup --prefer: the chosen URL's host, port and transport", () => {
+    const tcp = dotenv.parse(formatIceServers([ownNoDomain, ...cf], "mediasoup", { prefer: "tcp" }));
+    assert.deepEqual([tcp.MEDIASOUP_CLIENT_ICESERVER_HOST, tcp.MEDIASOUP_CLIENT_ICESERVER_PORT, tcp.MEDIASOUP_CLIENT_ICESERVER_PROTO, tcp.MEDIASOUP_CLIENT_ICESERVER_USER], [IP, "443", "tcp", ownNoDomain.username]);
+    const udp = dotenv.parse(formatIceServers([ownNoDomain], "mediasoup", { prefer: "udp" }));
+    assert.deepEqual([udp.MEDIASOUP_CLIENT_ICESERVER_PORT, udp.MEDIASOUP_CLIENT_ICESERVER_PROTO], ["3478", "udp"]);
+    // Without --prefer, as before: UDP.
+    assert.equal(dotenv.parse(formatIceServers([ownNoDomain], "mediasoup")).MEDIASOUP_CLIENT_ICESERVER_PROTO, "udp");
+});
+
+/**
+ * Debian 12's aiortc (python3-aiortc 1.4.0, in Debian's own /usr/bin/python3) loads the rendered
+ * snippet and turns it into its connection settings with its own `connection_kwargs`: the one
+ * TURN server (host, port), transport and TLS flag it will use, and the first STUN server.
+ */
+function aiortcUses(snippet: string): Record<string, unknown> {
+    const py = `
+import json, sys
+try:
+    from aiortc.rtcicetransport import connection_kwargs
+except ImportError as e:
+    sys.exit(f"Debian's python3-aiortc is required for this test (apt-get install python3-aiortc): {e}")
+ns = {}
+exec(open(sys.argv[1]).read(), ns)
+print(json.dumps(connection_kwargs(ns["config"].iceServers)))`;
+    return JSON.parse(run("/usr/bin/python3", ["-c", py, file("aiortc-uses.py", snippet)]));
+}
+
+test("aiortc 1.4 (Debian 12) uses exactly the URL --prefer chose; without it, the first URL (UDP)", () => {
+    const servers = [ownNoDomain, ...cf];
+    const expect = (host: string, port: number, transport: string, ssl: boolean, s: RTCIceServer) => ({
+        turn_server: [host, port],
+        turn_transport: transport,
+        turn_ssl: ssl,
+        turn_username: s.username,
+        turn_password: s.credential,
+    });
+    const pick = (o: Record<string, unknown>) => ({ turn_server: o.turn_server, turn_transport: o.turn_transport, turn_ssl: o.turn_ssl, turn_username: o.turn_username, turn_password: o.turn_password });
+    // Today's default: every URL listed, aiortc keeps the first it accepts, UDP 3478, and never falls back.
+    assert.deepEqual(pick(aiortcUses(formatIceServers(servers, "aiortc"))), expect(IP, 3478, "udp", false, ownNoDomain));
+    assert.deepEqual(pick(aiortcUses(formatIceServers(servers, "aiortc", { prefer: "udp" }))), expect(IP, 3478, "udp", false, ownNoDomain));
+    const tcp = aiortcUses(formatIceServers(servers, "aiortc", { prefer: "tcp" }));
+    assert.deepEqual(pick(tcp), expect(IP, 443, "tcp", false, ownNoDomain));
+    assert.deepEqual(tcp.stun_server, ["stun.cloudflare.com", 3478], "the first STUN URL is kept");
+    assert.deepEqual(pick(aiortcUses(formatIceServers([ownDomain], "aiortc", { prefer: "tls" }))), expect("turn.example.com", 443, "tcp", true, ownDomain));
+    assert.deepEqual(pick(aiortcUses(formatIceServers([ownDomain], "aiortc", { prefer: "tcp" }))), expect("turn.example.com", 3478, "tcp", false, ownDomain));
+    // Credentials with quotes and escapes reach aiortc unchanged.
+    const nasty = { ...ownNoDomain, username: NASTY.username, credential: NASTY.credential };
+    assert.deepEqual(pick(aiortcUses(formatIceServers([nasty], "aiortc", { prefer: "tcp" }))), expect(IP, 443, "tcp", false, nasty));
 });
