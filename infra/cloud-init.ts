@@ -12,9 +12,10 @@
  *  2. final stage, `packages`: coturn, awscli, nftables (and certbot) from
  *     Debian. The drop-in's `ConditionPathExists` keeps the package's
  *     post-install start from running coturn before its config exists;
- *  3. final stage, `runcmd`: load the firewall, fetch the shared secret from
- *     SSM Parameter Store (SecureString) and write the full config
- *     root:turnserver 0640, enable and start coturn, then (with a domain)
+ *  3. final stage, `runcmd`: load the firewall, copy the shared secrets from
+ *     SSM Parameter Store (SecureStrings) into coturn's SQLite database and
+ *     install the config root:turnserver 0640, start the timer that keeps the
+ *     secrets in sync (secret-sync.ts), enable and start coturn, then (with a domain)
  *     start obtaining the Let's Encrypt certificate, and install the SSM agent.
  *
  * No runtime IP discovery: the private and public addresses are rendered into
@@ -25,12 +26,14 @@ import { DENIED_IPV4, DENIED_IPV6 } from "./peer-ranges";
 import { listeners } from "./listeners";
 import type { DebianArch } from "./instance-types";
 import { ephemeralPortRange, type PortRange } from "./port-range";
+import { previousSecretParameterName } from "./rotation";
+import { secretSyncScript, secretSyncService, secretSyncTimer, SYNC_PATHS } from "./secret-sync";
 
 /** Where things live on the VM. */
 export const VM_PATHS = {
     /** coturn's config without the secret (root:root 0600). */
     confBase: "/etc/coturn/turnserver.conf.base",
-    /** coturn's full config, secret included (root:turnserver 0640). */
+    /** coturn's config as it reads it (root:turnserver 0640); the secrets are in its database (secret-sync.ts). */
     conf: "/etc/coturn/turnserver.conf",
     dropIn: "/etc/systemd/system/coturn.service.d/turn-stack.conf",
     configureScript: "/usr/local/sbin/turn-stack-configure",
@@ -92,7 +95,10 @@ export function renderCloudInit(o: CloudInitOptions): string {
     const files: WriteFile[] = [
         { path: VM_PATHS.confBase, owner: "root:root", permissions: "0600", content: o.turnserverConf },
         { path: VM_PATHS.dropIn, owner: "root:root", permissions: "0644", content: coturnDropIn() },
-        { path: VM_PATHS.configureScript, owner: "root:root", permissions: "0755", content: configureScript(o) },
+        { path: VM_PATHS.configureScript, owner: "root:root", permissions: "0755", content: configureScript() },
+        { path: SYNC_PATHS.script, owner: "root:root", permissions: "0755", content: secretSyncScript(syncOptions(o)) },
+        { path: SYNC_PATHS.service, owner: "root:root", permissions: "0644", content: secretSyncService() },
+        { path: SYNC_PATHS.timer, owner: "root:root", permissions: "0644", content: secretSyncTimer() },
         { path: VM_PATHS.nftables, owner: "root:root", permissions: "0644", content: renderNftables(!!o.domain) },
         { path: VM_PATHS.nftablesUnit, owner: "root:root", permissions: "0644", content: firewallUnit() },
         { path: VM_PATHS.sysctl, owner: "root:root", permissions: "0644", content: sysctls(o) },
@@ -103,6 +109,7 @@ export function renderCloudInit(o: CloudInitOptions): string {
         ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
         [VM_PATHS.configureScript],
+        ["systemctl", "enable", "--now", "turn-stack-secrets.timer"],
         ["systemctl", "enable", "coturn.service"],
         ["systemctl", "restart", "coturn.service"],
     ];
@@ -162,33 +169,25 @@ PrivateTmp=yes
 `;
 }
 
-function configureScript(o: CloudInitOptions): string {
+/** The secret sync's inputs: the previous secret's parameter sits beside the current one's; the realm is the config's. */
+function syncOptions(o: CloudInitOptions) {
+    const realm = /^realm=(.+)$/m.exec(o.turnserverConf)?.[1];
+    if (!realm) throw new Error("turnserver.conf has no realm= line: the secrets are stored in coturn's database per realm");
+    return { region: o.region, secretParameterName: o.secretParameterName, previousSecretParameterName: previousSecretParameterName(o.secretParameterName), realm };
+}
+
+function configureScript(): string {
     return `#!/bin/bash
-# turn-stack: fetch the TURN shared secret from SSM Parameter Store and write
-# coturn's config (${VM_PATHS.conf}, root:turnserver 0640). Fails, and leaves
-# coturn stopped, if the secret cannot be read: coturn never runs unauthenticated.
+# turn-stack: put the TURN secrets from SSM Parameter Store into coturn's database
+# (${SYNC_PATHS.script}), then install coturn's config (${VM_PATHS.conf},
+# root:turnserver 0640). Fails, and leaves coturn stopped, if the secret cannot be read.
 set -euo pipefail
-region=${o.region}
-parameter=${o.secretParameterName}
-secret=""
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  if secret=$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption \\
-      --query Parameter.Value --output text); then
-    break
-  fi
-  echo "turn-stack: reading $parameter failed (attempt $attempt), retrying" >&2
+  ${SYNC_PATHS.script} && break
+  [ "$attempt" = 10 ] && { echo "turn-stack: could not read the TURN shared secret from SSM" >&2; exit 1; }
   sleep $((attempt * 3))
 done
-if [ -z "$secret" ] || [ "$secret" = "None" ]; then
-  echo "turn-stack: could not read the TURN shared secret from SSM parameter $parameter" >&2
-  exit 1
-fi
-umask 077
-tmp=$(mktemp ${VM_PATHS.conf}.XXXXXX)
-{ cat ${VM_PATHS.confBase}; printf 'static-auth-secret=%s\\n' "$secret"; } > "$tmp"
-chown root:turnserver "$tmp"
-chmod 0640 "$tmp"
-mv -f "$tmp" ${VM_PATHS.conf}
+install -o root -g turnserver -m 0640 ${VM_PATHS.confBase} ${VM_PATHS.conf}
 `;
 }
 

@@ -12,6 +12,7 @@ import { checkRelayPortRange, DEFAULT_RELAY_PORT_RANGE, type PortRange } from ".
 import { maxClientCidrs, securityRuleCounts, SG_RULES_PER_DIRECTION_QUOTA, SG_RULES_QUOTA_CODE } from "./network";
 import { isSupportedRegion, AWS_PARTITION } from "./aws-region";
 import { instanceTypeInfo, knownFamilies, type DebianArch } from "./instance-types";
+import { SHARED_SECRET_PATTERN } from "./rotation";
 
 /** Config namespace: the Pulumi project name. */
 export const NAMESPACE = "turn";
@@ -53,6 +54,9 @@ export const CONFIG_KEYS = {
     protectAddress: { type: "boolean", default: false, description: "Protect the Elastic IP from deletion (pulumi protect)." },
     readinessCheck: { type: "boolean", default: true, description: "pulumi up waits until the new server answers a real TURN allocation on every listener (off for runners that cannot reach it)." },
     expiresAt: { type: "string", default: "", description: "Test stacks only: ISO 8601 time after which the sweep destroys the stack (set by npm run stack:test)." },
+    sharedSecret: { type: "string", default: "", description: "The current TURN REST API shared secret, a Pulumi secret set by npm run rotate-secret (never by hand). Empty: the secret generated at the first pulumi up." },
+    previousSharedSecret: { type: "string", default: "", description: "The secret before the last rotation, a Pulumi secret set by npm run rotate-secret; coturn accepts it until turn:secretRotatedAt plus the longest credential lifetime." },
+    secretRotatedAt: { type: "string", default: "", description: "ISO 8601 time of the last rotation (set by npm run rotate-secret); the previous secret's overlap starts here." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -92,6 +96,11 @@ export interface TurnConfig {
     readinessCheck: boolean;
     /** Test stacks: when the sweep may destroy the stack. */
     expiresAt?: Date;
+    /** The current shared secret after a rotation (`turn:sharedSecret`); undefined: the generated one. Wrap in a Pulumi secret. */
+    sharedSecret?: string;
+    /** The secret before the last rotation and when it was rotated (`turn:previousSharedSecret`, `turn:secretRotatedAt`); see rotation.ts. */
+    previousSharedSecret?: string;
+    secretRotatedAt?: Date;
 }
 
 /** Longest Pulumi project or stack name: "limited to 100 characters" (Pulumi CLI, stack name validation). */
@@ -349,6 +358,24 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         bad("expiresAt", expiresRaw, "must be an ISO 8601 time with zone, e.g. 2026-12-01T12:00:00Z, or empty");
     }
 
+    // rotation (rotation.ts): secrets are never echoed, only their length
+    const secretProblem = (key: ConfigKey, v: string) =>
+        problems.push(`${NAMESPACE}:${key} = (secret, ${v.length} characters): must be 32 to 127 letters, digits, '_' or '-' (set it with npm run rotate-secret, not by hand)`);
+    const sharedSecret = str("sharedSecret");
+    const previousSharedSecret = str("previousSharedSecret");
+    const rotatedRaw = str("secretRotatedAt");
+    const secretRotatedAt = rotatedRaw ? new Date(rotatedRaw) : undefined;
+    if (sharedSecret && !SHARED_SECRET_PATTERN.test(sharedSecret)) secretProblem("sharedSecret", sharedSecret);
+    if (previousSharedSecret && !SHARED_SECRET_PATTERN.test(previousSharedSecret)) secretProblem("previousSharedSecret", previousSharedSecret);
+    if (rotatedRaw && (rotatedRaw.length > 40 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(rotatedRaw) || Number.isNaN(secretRotatedAt!.getTime()))) {
+        bad("secretRotatedAt", rotatedRaw, "must be an ISO 8601 time with zone, e.g. 2026-12-01T12:00:00Z, or empty");
+    }
+    if (Boolean(previousSharedSecret) !== Boolean(rotatedRaw) || (previousSharedSecret && !sharedSecret)) {
+        problems.push(`${NAMESPACE}:previousSharedSecret and ${NAMESPACE}:secretRotatedAt come together, with ${NAMESPACE}:sharedSecret: all three are set by npm run rotate-secret`);
+    } else if (previousSharedSecret && previousSharedSecret === sharedSecret) {
+        problems.push(`${NAMESPACE}:previousSharedSecret equals ${NAMESPACE}:sharedSecret: a rotation makes a new secret (npm run rotate-secret)`);
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         mode,
@@ -372,6 +399,9 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         protectAddress,
         readinessCheck,
         expiresAt,
+        sharedSecret: sharedSecret || undefined,
+        previousSharedSecret: previousSharedSecret || undefined,
+        secretRotatedAt,
     };
 }
 

@@ -49,6 +49,11 @@ export interface TurnserverConfOptions {
      * boot from SSM Parameter Store, so it never sits in EC2 user data.
      */
     staticAuthSecret?: string;
+    /**
+     * coturn's SQLite user database (`userdb=`), where the VM keeps the secrets instead of
+     * `static-auth-secret` lines, so a rotation needs no restart (infra/secret-sync.ts).
+     */
+    userdb?: string;
     /** Where logs go: `syslog` (journald on the VM, default) or `stdout` (local runs). */
     log?: "syslog" | "stdout";
     /**
@@ -104,6 +109,7 @@ export function renderTurnserverConf(o: TurnserverConfOptions): string {
         "stale-nonce=600",
     );
     if (o.staticAuthSecret !== undefined) lines.push(`static-auth-secret=${o.staticAuthSecret}`);
+    if (o.userdb !== undefined) lines.push(`userdb=${o.userdb}`);
     lines.push(
         "",
         "# Quotas",

@@ -9,6 +9,7 @@
 import type { TurnConfig } from "./config";
 import { renderCloudInit, VM_PATHS } from "./cloud-init";
 import { renderTurnserverConf } from "./turnserver-conf";
+import { SYNC_PATHS } from "./secret-sync";
 
 /** What the VM's user data depends on besides the config. */
 export interface VmAddresses {
@@ -40,6 +41,7 @@ export function renderUserData(cfg: TurnConfig, vm: VmAddresses): string {
             relayPortRange: cfg.relayPortRange,
             userQuota: cfg.userQuota,
             totalQuota: cfg.totalQuota,
+            userdb: SYNC_PATHS.userdb,
         }),
         region: vm.region,
         secretParameterName: vm.secretParameterName,

@@ -34,6 +34,7 @@ import { buildIceServers, type RTCIceServer } from "../ice";
 import { ruleName, securityRules, serverPrivateIp } from "../network";
 import { probeListenerSpec } from "../listeners";
 import { recoverActionArn } from "../aws-region";
+import { overlapEnd, previousSecretParameterName, previousSecretValue } from "../rotation";
 
 /** AWS account that publishes the official Debian AMIs (Debian cloud team, wiki.debian.org/Cloud/AmazonEC2Image). */
 export const DEBIAN_AMI_OWNER = "136693071363";
@@ -134,13 +135,34 @@ export class TurnServer extends pulumi.ComponentResource {
         );
         this.publicIp = eip.publicIp;
 
-        // Shared secret: a Pulumi secret in state, a SecureString in SSM for the VM.
+        // Shared secret: a Pulumi secret in state, a SecureString in SSM for the VM. The generated
+        // one stays the current secret until the first rotation (turn:sharedSecret, rotation.ts); the
+        // RandomPassword is kept either way, so an upgrade or a rotation never replaces it.
         const password = new random.RandomPassword(`${name}-secret`, { length: 48, special: false }, parent);
-        this.sharedSecret = pulumi.secret(password.result);
+        const current = cfg.sharedSecret === undefined ? password.result : pulumi.secret(cfg.sharedSecret);
+        this.sharedSecret = pulumi.secret(current);
         this.secretParameterName = args.secretParameterName;
         const parameter = new aws.ssm.Parameter(
             `${name}-secret-param`,
-            { name: args.secretParameterName, type: "SecureString", value: password.result, description: "turn-stack TURN REST API shared secret", tags: tags("secret") },
+            { name: args.secretParameterName, type: "SecureString", value: current, description: "turn-stack TURN REST API shared secret", tags: tags("secret") },
+            parent,
+        );
+        // The secret before the last rotation and the end of its overlap; the VM's timer reads both parameters.
+        const previous = new aws.ssm.Parameter(
+            `${name}-previous-secret-param`,
+            {
+                name: previousSecretParameterName(args.secretParameterName),
+                type: "SecureString",
+                value: pulumi.secret(
+                    previousSecretValue(
+                        cfg.previousSharedSecret && cfg.secretRotatedAt
+                            ? { secret: cfg.previousSharedSecret, notAfter: overlapEnd(cfg.secretRotatedAt, cfg.credentialTtlSeconds) }
+                            : undefined,
+                    ),
+                ),
+                description: "turn-stack TURN REST API secret before the last rotation, with the end of its overlap",
+                tags: tags("previous-secret"),
+            },
             parent,
         );
 
@@ -161,11 +183,11 @@ export class TurnServer extends pulumi.ComponentResource {
             `${name}-role-policy`,
             {
                 role: role.id,
-                policy: parameter.arn.apply((arn) =>
+                policy: pulumi.all([parameter.arn, previous.arn]).apply(([arn, previousArn]) =>
                     JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
-                            { Sid: "ReadTurnSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: arn },
+                            { Sid: "ReadTurnSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: [arn, previousArn] },
                             {
                                 // The Session Manager actions of AmazonSSMManagedInstanceCore, without its ssm:GetParameter(s) on "*".
                                 Sid: "SessionManager",
@@ -235,7 +257,7 @@ export class TurnServer extends pulumi.ComponentResource {
                 // The network interface (and so the Elastic IP) can attach to one instance at a time.
                 deleteBeforeReplace: true,
                 ignoreChanges: cfg.amiId ? [] : ["ami"],
-                dependsOn: [parameter, rolePolicy],
+                dependsOn: [parameter, previous, rolePolicy],
             },
         );
         this.instanceId = instance.id;

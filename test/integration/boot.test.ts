@@ -23,6 +23,7 @@ import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COTURN_NOFILE, VM_PATHS } from "../../infra/cloud-init";
+import { SYNC_PATHS } from "../../infra/secret-sync";
 import { programJson } from "../helpers/program-json";
 import { runProbe, runTs, startUdpListener } from "../helpers/run";
 import { ROOT } from "../helpers/stack-config";
@@ -69,6 +70,9 @@ function check(name: string, fn: (vm: BootedVm) => Promise<void> | void) {
 }
 
 const sh = (vm: BootedVm, script: string) => vm.container.check("sh", "-c", script).trim();
+/** The (realm, secret) rows of coturn's database, as coturn reads them. */
+const dbSecrets = (vm: BootedVm): [string, string][] =>
+    JSON.parse(sh(vm, `python3 -c 'import json, sqlite3; print(json.dumps(sqlite3.connect("${SYNC_PATHS.userdb}").execute("SELECT realm, value FROM turn_secret ORDER BY value").fetchall()))'`));
 
 check("cloud-init finished: status done, no errors, no warnings", (vm) => {
     const result = JSON.parse(sh(vm, "cat /run/cloud-init/result.json")).v1;
@@ -109,12 +113,17 @@ check("coturn is enabled and active, runs as user turnserver without capabilitie
     assert.match(sh(vm, `tr '\\0' ' ' < /proc/${pid}/cmdline`), new RegExp(`-c ${VM_PATHS.conf} `));
 });
 
-check("coturn reads the rendered config (root:turnserver 0640) with the stack's secret from SSM", (vm) => {
+check("coturn reads the rendered config (root:turnserver 0640) and the stack's secret from SSM in its database (root:turnserver 0640)", (vm) => {
     const mode = sh(vm, `stat -c '%U:%G %a' ${VM_PATHS.conf}`);
     assert.equal(mode, "root:turnserver 640", `${VM_PATHS.conf} is ${mode}: coturn (user turnserver) must be able to read it, nobody else`);
     const conf = sh(vm, `cat ${VM_PATHS.conf}`) + "\n";
     const base = sh(vm, `cat ${VM_PATHS.confBase}`) + "\n";
-    assert.equal(conf, `${base}static-auth-secret=${secret}\n`, "the config is the rendered base plus the secret from SSM");
+    assert.equal(conf, base, "the config is the rendered one, as the user data wrote it");
+    assert.doesNotMatch(conf, /^static-auth-secret/m, "no secret in the config: coturn reads the secrets from its database");
+    assert.match(conf, new RegExp(`^userdb=${SYNC_PATHS.userdb}$`, "m"));
+    const db = sh(vm, `stat -c '%U:%G %a' ${SYNC_PATHS.userdb} $(dirname ${SYNC_PATHS.userdb})`);
+    assert.equal(db, "root:turnserver 640\nroot:turnserver 750", "coturn (user turnserver) reads its database and cannot change it");
+    assert.deepEqual(dbSecrets(vm), [[domain, secret]], "the database holds exactly the secret SSM returned, for the realm");
     const journal = sh(vm, "journalctl --no-pager -o cat -u coturn.service");
     assert.doesNotMatch(journal, /Cannot find config file/, "coturn could not read its config and ran on built-in defaults (no authentication)");
     assert.match(journal, new RegExp(`Default realm: ${domain.replace(/\./g, "\\.")}`), "coturn's journal does not show the rendered realm (does it log to the journal, and read its config?)");
@@ -126,10 +135,14 @@ check("the secret came from SSM, signed with the instance profile credentials fr
     assert.ok(imds.some((r) => r.method === "PUT" && r.path === "/latest/api/token" && r.status === 200), "no IMDSv2 token was requested");
     assert.ok(imds.some((r) => r.path.startsWith("/latest/meta-data/iam/security-credentials/") && r.status === 200), "no credentials were read");
     const ssm = vm.requests.filter((r) => r.service === "ssm");
-    assert.deepEqual(
-        ssm.map(({ target, name, withDecryption, signature, status }) => ({ target, name, withDecryption, signature, status })),
-        [{ target: "AmazonSSM.GetParameter", name: inputs.parameterName, withDecryption: true, signature: "valid", status: 200 }],
-    );
+    // The first sync (the configure script) reads both parameters; the timer repeats that every SECRET_SYNC_PERIOD_SECONDS.
+    assert.deepEqual(ssm.slice(0, 2).map((r) => r.name), [inputs.parameterName, inputs.previousParameterName]);
+    for (const { target, name, withDecryption, signature, status } of ssm) {
+        assert.deepEqual({ target, withDecryption, signature, status }, { target: "AmazonSSM.GetParameter", withDecryption: true, signature: "valid", status: 200 });
+        assert.ok([inputs.parameterName, inputs.previousParameterName].includes(name), `read ${name}`);
+    }
+    assert.equal(vm.container.exec("systemctl", "is-enabled", "turn-stack-secrets.timer").stdout.trim(), "enabled");
+    assert.equal(vm.container.exec("systemctl", "is-active", "turn-stack-secrets.timer").stdout.trim(), "active", "the secret sync timer is not running");
 });
 
 check(`coturn's open-files limit is the drop-in's LimitNOFILE (${COTURN_NOFILE})`, (vm) => {

@@ -13,6 +13,7 @@ import { parseDocument, stringify } from "yaml";
 import { parseTurnConfig } from "../../infra/config";
 import { renderTurnserverConf } from "../../infra/turnserver-conf";
 import { VM_PATHS, COTURN_NOFILE } from "../../infra/cloud-init";
+import { SYNC_PATHS } from "../../infra/secret-sync";
 import { programJson, userDataOf } from "../helpers/program-json";
 import { MOCK_PUBLIC_IP } from "../helpers/mock-program";
 import { stackConfig } from "../helpers/stack-config";
@@ -78,6 +79,8 @@ for (const [stack, { resources }] of Object.entries(stacks)) {
             relayIp: "10.73.0.10",
             externalIp: { public: MOCK_PUBLIC_IP, private: "10.73.0.10" },
             tls: cfg.domain ? { certFile: VM_PATHS.tlsCert, keyFile: VM_PATHS.tlsKey } : undefined,
+            // The secrets live in coturn's SQLite database, synced from SSM (infra/secret-sync.ts).
+            userdb: SYNC_PATHS.userdb,
         });
         assert.equal(base.content, expected);
         assert.equal(base.permissions, "0600");

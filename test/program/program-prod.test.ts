@@ -28,13 +28,15 @@ test("declares the component and its children, all named turn-* under it", () =>
     for (const t of [
         "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable",
         "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/networkInterface:NetworkInterface", "aws:ec2/eip:Eip",
-        "aws:ec2/instance:Instance", "aws:ssm/parameter:Parameter", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+        "aws:ec2/instance:Instance", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
         "aws:iam/instanceProfile:InstanceProfile", "random:index/randomPassword:RandomPassword", "aws:cloudwatch/metricAlarm:MetricAlarm",
     ]) {
         const r = one(t);
         assert.match(r.name, /^turn-/, t);
         assert.equal(r.parent, "turn", `${t} is a child of the component`);
     }
+    // Two SSM parameters: the current secret (the same resource as before rotation existed) and the previous one (rotation.ts).
+    assert.deepEqual(byType("aws:ssm/parameter:Parameter").map((r) => [r.name, r.parent]).sort(), [["turn-previous-secret-param", "turn"], ["turn-secret-param", "turn"]]);
 });
 
 test("security group: one described ingress rule per TURN port and the relay range, from clientCidrs; explicit egress", () => {
@@ -82,18 +84,24 @@ test("Elastic IP sits on the ENI with the fixed private IP and is protected in p
     assert.equal(eip.protect, true);
 });
 
-test("the instance role reads only its own parameter and has no ssm:GetParameter on *", () => {
+test("the instance role reads only its own two parameters (current and previous secret) and has no ssm:GetParameter on *", () => {
     const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy").inputs.policy);
-    const param = one("aws:ssm/parameter:Parameter");
-    assert.equal(param.inputs.type, "SecureString");
+    const named = (n: string) => byType("aws:ssm/parameter:Parameter").find((r) => r.name === n)!;
+    const [param, previous] = [named("turn-secret-param"), named("turn-previous-secret-param")];
+    assert.deepEqual([param.inputs.type, previous.inputs.type], ["SecureString", "SecureString"]);
     assert.equal(param.inputs.name, "/turn-stack/turn/prod/static-auth-secret");
+    assert.equal(previous.inputs.name, "/turn-stack/turn/prod/previous-auth-secret");
+    let reads = 0;
     for (const s of policy.Statement) {
         const actions = [s.Action].flat();
         if (actions.some((a: string) => a.startsWith("ssm:GetParameter"))) {
-            assert.notEqual(s.Resource, "*");
-            assert.match(s.Resource, /turn-secret-param/);
+            reads++;
+            assert.equal(s.Resource.length, 2);
+            assert.match(s.Resource[0], /turn-secret-param/);
+            assert.match(s.Resource[1], /turn-previous-secret-param/);
         }
     }
+    assert.equal(reads, 1);
     assert.ok(byType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length === 0, "no managed policy with GetParameter on *");
 });
 

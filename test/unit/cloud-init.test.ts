@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { COTURN_NOFILE, VM_PATHS, renderCloudInit, renderNftables, type CloudInitOptions } from "../../infra/cloud-init";
 import { DENIED_IPV4, DENIED_IPV6 } from "../../infra/peer-ranges";
 import { PortRange } from "../../infra/port-range";
+import { SYNC_PATHS } from "../../infra/secret-sync";
 
 const base: CloudInitOptions = {
     turnserverConf: "listening-ip=10.73.0.10\nrealm=turn.example.com\n",
@@ -50,13 +51,14 @@ test("cloud-init: files are root-owned with string modes; the config goes in wit
     assert.equal(file(doc, VM_PATHS.certUnit), undefined, "no certificate without a domain");
 });
 
-test("cloud-init: boot order: firewall, then the config with the secret, then coturn; the SSM agent last", () => {
+test("cloud-init: boot order: firewall, then the secrets and the config, then the secret sync timer, then coturn; the SSM agent last", () => {
     const { doc } = render();
-    assert.deepEqual(doc.runcmd.slice(0, 6), [
+    assert.deepEqual(doc.runcmd.slice(0, 7), [
         ["systemctl", "daemon-reload"],
         ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
         [VM_PATHS.configureScript],
+        ["systemctl", "enable", "--now", "turn-stack-secrets.timer"],
         ["systemctl", "enable", "coturn.service"],
         ["systemctl", "restart", "coturn.service"],
     ]);
@@ -67,16 +69,24 @@ test("cloud-init: boot order: firewall, then the config with the secret, then co
     assert.match(render({ arch: "amd64" }).doc.runcmd.at(-1)![2], /debian_amd64/);
 });
 
-test("cloud-init: the configure script reads the secret from SSM in the stack's region and writes the config root:turnserver 0640 in one move", () => {
-    const script = file(render().doc, VM_PATHS.configureScript)!.content;
+test("cloud-init: the configure script syncs the secrets from SSM first (retrying), then installs the config root:turnserver 0640", () => {
+    const { doc } = render();
+    const script = file(doc, VM_PATHS.configureScript)!.content;
     assert.match(script, /^#!\/bin\/bash\n/);
     assert.match(script, /^set -euo pipefail$/m);
-    assert.match(script, /^region=eu-west-1$/m);
-    assert.match(script, /^parameter=\/turn-stack\/prod\/shared-secret$/m);
-    assert.match(script, /aws ssm get-parameter --region "\$region" --name "\$parameter" --with-decryption/);
-    assert.match(script, /exit 1/, "no secret: coturn stays stopped");
-    assert.match(script, new RegExp(`cat ${VM_PATHS.confBase}; printf 'static-auth-secret=%s\\\\n' "\\$secret"`));
-    assert.match(script, /chown root:turnserver "\$tmp"\nchmod 0640 "\$tmp"\nmv -f "\$tmp" \/etc\/coturn\/turnserver\.conf/);
+    assert.match(script, new RegExp(`^  ${SYNC_PATHS.script} && break$`, "m"));
+    assert.match(script, /exit 1/, "no secret: no config, so coturn stays stopped");
+    assert.match(script, new RegExp(`^install -o root -g turnserver -m 0640 ${VM_PATHS.confBase} ${VM_PATHS.conf}$`, "m"));
+    assert.ok(script.indexOf(SYNC_PATHS.script) < script.indexOf("install -o"), "the config appears only once the secrets are in coturn's database");
+    // The sync: the stack's region, both parameters, the realm of the config, coturn's database; no secret in the user data.
+    const sync = file(doc, SYNC_PATHS.script)!.content;
+    assert.match(sync, /^#!\/usr\/bin\/python3\n/);
+    assert.match(sync, /region_name="eu-west-1"/);
+    assert.match(sync, /get\("\/turn-stack\/prod\/shared-secret"\)\}, get\("\/turn-stack\/prod\/previous-auth-secret"\)/);
+    assert.match(sync, /^r, f = "turn\.example\.com", "\/var\/lib\/turn-stack\/turndb"$/m);
+    assert.equal(file(doc, SYNC_PATHS.timer)!.permissions, "0644");
+    assert.match(file(doc, SYNC_PATHS.timer)!.content, /^OnUnitActiveSec=30s$/m);
+    assert.match(file(doc, SYNC_PATHS.service)!.content, new RegExp(`^ExecStart=${SYNC_PATHS.script}$`, "m"));
 });
 
 test("cloud-init: coturn's drop-in waits for the config and the firewall, runs without capabilities, with the file limit", () => {

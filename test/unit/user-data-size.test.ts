@@ -96,11 +96,12 @@ test("property: any realm of 127 printable characters, with the longest everythi
 test("prod's user data still has its headroom (and the renderer refuses more than 16 KB)", () => {
     const prod = parseTurnConfig(stackConfig("prod"), {});
     const size = Buffer.byteLength(renderUserData(prod, { privateIp: "10.73.0.10", publicIp: "203.0.113.10", region: "eu-west-1", secretParameterName: secretParameterNameFor("turn", "prod") }));
-    expect(size).toBeLessThan(12 * 1024);
+    // 12 KB before rotation; the secret sync (infra/secret-sync.ts: script, service, timer) adds about 1.7 KB.
+    expect(size).toBeLessThan(14 * 1024);
     // 8d09650 accepted any length of acmeEmail; 4 KB of it made prod's user data 17.5 KB. Now the renderer itself says no.
     expect(() =>
         renderCloudInit({
-            turnserverConf: "# x\n",
+            turnserverConf: "# x\nrealm=x\n",
             region: "eu-west-1",
             secretParameterName: "/p",
             arch: "arm64",

@@ -44,8 +44,7 @@ export function breakUserData(userData: string, way: string): string {
     };
     switch (way as BreakWay) {
         case "config-unreadable":
-            replace(VM_PATHS.configureScript, 'chown root:turnserver "$tmp"', 'chown root:root "$tmp"');
-            replace(VM_PATHS.configureScript, 'chmod 0640 "$tmp"', 'chmod 0600 "$tmp"');
+            replace(VM_PATHS.configureScript, "install -o root -g turnserver -m 0640", "install -o root -g root -m 0600");
             break;
         case "log-path":
             replace(VM_PATHS.confBase, /^syslog$/m, "log-file=/var/log/coturn/turnserver.log");

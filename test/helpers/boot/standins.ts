@@ -20,15 +20,19 @@
  * - Amazon S3 `GET` on `s3.<region>.amazonaws.com` (same address, routed by
  *   Host): every object is missing, `404 NoSuchKey` with S3's XML error body.
  *
- * Config comes as JSON in TURN_STACK_STANDIN, the parameter's value in
- * TURN_STACK_SSM_VALUE (never in argv). Prints `{"ready":true}` once all three
- * listen, then one JSON line per request, for the test to assert on.
+ * Config comes as JSON in TURN_STACK_STANDIN, the parameters' values as a JSON
+ * object (name to value) in TURN_STACK_SSM_VALUES (never in argv). Each line of
+ * JSON on stdin sets parameters (a rotation, as `pulumi up` would write them);
+ * it is acknowledged with `{"service":"standin","set":[names]}`. Prints
+ * `{"ready":true}` once all three listen, then one JSON line per request, for
+ * the test to assert on.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { join, normalize } from "node:path";
+import { createInterface } from "node:readline";
 
 interface StandinConfig {
     repoDir: string;
@@ -37,11 +41,15 @@ interface StandinConfig {
     certFile: string;
     keyFile: string;
     region: string;
-    parameterName: string;
 }
 
 const cfg: StandinConfig = JSON.parse(process.env.TURN_STACK_STANDIN!);
-const parameterValue = process.env.TURN_STACK_SSM_VALUE!;
+const parameters: Record<string, string> = JSON.parse(process.env.TURN_STACK_SSM_VALUES!);
+createInterface({ input: process.stdin }).on("line", (line) => {
+    const set: Record<string, string> = JSON.parse(line);
+    Object.assign(parameters, set);
+    record({ service: "standin", set: Object.keys(set) });
+});
 const ROLE = "turn-stack-boot-test";
 const credentials = {
     AccessKeyId: `ASIA${randomBytes(8).toString("hex").toUpperCase()}`,
@@ -193,7 +201,8 @@ const aws = createHttpsServer({ cert: readFileSync(cfg.certFile), key: readFileS
         record({ ...entry, status: 400 });
         return ssmError(res, 400, "InvalidAction", `only AmazonSSM.GetParameter is stood in for, not ${target}`);
     }
-    if (input.Name !== cfg.parameterName) {
+    const parameterValue = input.Name === undefined ? undefined : parameters[input.Name];
+    if (parameterValue === undefined) {
         record({ ...entry, status: 400 });
         return ssmError(res, 400, "ParameterNotFound", `parameter ${input.Name} not found`);
     }
@@ -203,13 +212,13 @@ const aws = createHttpsServer({ cert: readFileSync(cfg.certFile), key: readFileS
         200,
         JSON.stringify({
             Parameter: {
-                Name: cfg.parameterName,
+                Name: input.Name,
                 Type: "SecureString",
                 // Without decryption SSM returns the KMS ciphertext, not the value.
                 Value: input.WithDecryption ? parameterValue : Buffer.from(`kms-ciphertext:${sha256(parameterValue)}`).toString("base64"),
                 Version: 1,
                 LastModifiedDate: 1.7e9,
-                ARN: `arn:aws:ssm:${cfg.region}:123456789012:parameter${cfg.parameterName}`,
+                ARN: `arn:aws:ssm:${cfg.region}:123456789012:parameter${input.Name}`,
                 DataType: "text",
             },
         }),

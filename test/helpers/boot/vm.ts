@@ -34,7 +34,7 @@ import { makeTestPki, type TestPki } from "../tls-certs";
 import { ROOT } from "../stack-config";
 import { userDataOf } from "../program-json";
 import type { MockedResource } from "../mock-program";
-import { VM_PATHS } from "../../../infra/cloud-init";
+import { SYNC_PATHS } from "../../../infra/secret-sync";
 import { aptRepository, baseImage, chroot, extractBase } from "./image";
 import { Container, stopChild } from "./container";
 
@@ -55,18 +55,30 @@ export function cloudConfig(userData: string): CloudConfig {
 
 /**
  * What booting a stack's user data needs, from the program run under mocks:
- * the user data, the region and SSM parameter its configure script reads, and
- * the parameter's value (the stack's secret: the mock's RandomPassword).
+ * the user data, the region and SSM parameters its secret sync reads, and
+ * their values (the stack's secret: the mock's RandomPassword; the previous one: none).
  */
 export function bootInputs(program: { resources: MockedResource[] }): Omit<BootOptions, "log" | "timeoutMs"> & { doc: CloudConfig } {
     const userData = userDataOf(program.resources);
     const doc = cloudConfig(userData);
-    const parameter = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter");
-    if (!parameter) throw new Error("the program declares no SSM parameter");
-    const script = doc.write_files.find((f) => f.path === VM_PATHS.configureScript)?.content ?? "";
-    const region = /^region=(\S+)$/m.exec(script)?.[1];
-    if (!region) throw new Error(`no region= line in ${VM_PATHS.configureScript}`);
-    return { userData, doc, region, parameterName: parameter.inputs.name, parameterValue: parameter.inputs.value?.value ?? parameter.inputs.value };
+    const param = (name: string) => {
+        const p = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter" && r.name === name);
+        if (!p) throw new Error(`the program declares no SSM parameter ${name}`);
+        return { name: p.inputs.name as string, value: (p.inputs.value?.value ?? p.inputs.value) as string };
+    };
+    const [current, previous] = [param("turn-secret-param"), param("turn-previous-secret-param")];
+    const script = doc.write_files.find((f) => f.path === SYNC_PATHS.script)?.content ?? "";
+    const region = /region_name="([^"]+)"/.exec(script)?.[1];
+    if (!region) throw new Error(`no region_name= in ${SYNC_PATHS.script}`);
+    return {
+        userData,
+        doc,
+        region,
+        parameterName: current.name,
+        parameterValue: current.value,
+        previousParameterName: previous.name,
+        parameters: { [current.name]: current.value, [previous.name]: previous.value },
+    };
 }
 
 export interface BootOptions {
@@ -75,6 +87,10 @@ export interface BootOptions {
     parameterName: string;
     /** What the SSM stand-in returns for the parameter (the stack's secret). */
     parameterValue: string;
+    /** The previous secret's parameter (infra/rotation.ts). */
+    previousParameterName: string;
+    /** Every parameter the SSM stand-in serves at boot, name to value. */
+    parameters: Record<string, string>;
     log?: (line: string) => void;
     /** How long cloud-init may take to finish (ms). */
     timeoutMs?: number;
@@ -87,6 +103,8 @@ export interface BootedVm {
     work: string;
     /** JSON lines the stand-ins recorded, in order. */
     requests: Record<string, any>[];
+    /** Change parameters in the SSM stand-in (as `pulumi up` after a rotation would); resolves once it serves them. */
+    setParameters(values: Record<string, string>): Promise<void>;
     /** Seconds: extracting the base, preparing the repo, booting until cloud-final finished. */
     timings: Record<string, number>;
     /** `cloud-final.service` state once cloud-init finished: active or failed. */
@@ -174,7 +192,12 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
             o.timeoutMs ?? 600_000,
         );
         lap("bootToCloudFinal");
-        return { container, edge, pki, work, requests, timings, finalState, diagnostics: () => diagnostics(container, root), teardown };
+        const setParameters = async (values: Record<string, string>) => {
+            const acks = requests.filter((r) => r.service === "standin").length;
+            standins.stdin!.write(JSON.stringify(values) + "\n");
+            await container.waitFor("the SSM stand-in to take the new values", () => (requests.filter((r) => r.service === "standin").length > acks ? true : undefined), 5000, 20);
+        };
+        return { container, edge, pki, work, requests, setParameters, timings, finalState, diagnostics: () => diagnostics(container, root), teardown };
     } catch (e) {
         await teardown();
         throw e;
@@ -231,10 +254,10 @@ export async function startStandins(edge: Netns, repo: string, pki: TestPki, o: 
     const child = spawn(edge.prefix[0], [...edge.prefix.slice(1), process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "boot", "standins.ts")], {
         env: {
             ...process.env,
-            TURN_STACK_STANDIN: JSON.stringify({ repoDir: repo, aptAddress: EDGE_IP, ssmAddress: EDGE_IP, certFile: cert.certFile, keyFile: cert.keyFile, region: o.region, parameterName: o.parameterName }),
-            TURN_STACK_SSM_VALUE: o.parameterValue,
+            TURN_STACK_STANDIN: JSON.stringify({ repoDir: repo, aptAddress: EDGE_IP, ssmAddress: EDGE_IP, certFile: cert.certFile, keyFile: cert.keyFile, region: o.region }),
+            TURN_STACK_SSM_VALUES: JSON.stringify(o.parameters),
         },
-        stdio: ["ignore", "pipe", "inherit"],
+        stdio: ["pipe", "pipe", "inherit"],
     });
     await new Promise<void>((resolve, reject) => {
         child.once("exit", (code) => reject(new Error(`stand-ins exited (${code}) before listening`)));
