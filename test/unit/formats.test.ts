@@ -223,3 +223,47 @@ test("aiortc 1.4 (Debian 12) uses exactly the URL --prefer chose; without it, th
     const nasty = { ...ownNoDomain, username: NASTY.username, credential: NASTY.credential };
     assert.deepEqual(pick(aiortcUses(formatIceServers([nasty], "aiortc", { prefer: "tcp" }))), expect(IP, 443, "tcp", false, nasty));
 });
+
+/** Load a rendered Cfg.VidMeet block with Debian's lua5.4 and return what VidMeet reads from it (strings as hex). */
+function vidmeetReads(name: string, text: string): string[] {
+    const lua = `
+        Cfg = {}
+        dofile(arg[1])
+        local function hex(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end
+        local v = Cfg.VidMeet
+        assert(v.Enabled == true)
+        io.write("mode ", v.IceServer, "\\n")
+        if v.Cloudflare then
+            io.write("TokenID ", hex(v.Cloudflare.TokenID), "\\n", "ApiToken ", hex(v.Cloudflare.ApiToken), "\\n")
+            io.write("TTL ", math.type(v.Cloudflare.TTL), " ", v.Cloudflare.TTL, "\\n")
+        end
+        for i, s in ipairs(v.ManualIceServers or {}) do
+            for _, u in ipairs(s.urls) do io.write(i, " url ", hex(u), "\\n") end
+            if s.username then io.write(i, " username ", hex(s.username), "\\n") end
+        end`;
+    return run("lua5.4", ["-", file(name, text)], lua).trim().split("\n");
+}
+const hex = (s: string) => Buffer.from(s, "utf8").toString("hex");
+
+test('vidmeet with a Cloudflare key: lua5.4 reads IceServer = "cloudflare" and Cloudflare = { TokenID, ApiToken, TTL } (an integer) from the stack', () => {
+    const key = { keyId: "0123456789abcdef0123456789abcdef", key: 'tok+/="$\\x\'\n', ttlSeconds: 3600 };
+    // cloudflare mode: the key only; VidMeet mints per call, so no ManualIceServers and no credentials.
+    const cfOnly = formatIceServers([], "vidmeet", { vidmeetCloudflare: key });
+    assert.deepEqual(vidmeetReads("vidmeet-cf.lua", cfOnly), ["mode cloudflare", `TokenID ${hex(key.keyId)}`, `ApiToken ${hex(key.key)}`, "TTL integer 3600"]);
+    // both mode: the own relay stays in ManualIceServers, for a switch back to "manual".
+    const both = formatIceServers([NASTY], "vidmeet", { vidmeetCloudflare: { ...key, ttlSeconds: 172_800 } });
+    assert.deepEqual(vidmeetReads("vidmeet-both.lua", both), [
+        "mode cloudflare",
+        `TokenID ${hex(key.keyId)}`,
+        `ApiToken ${hex(key.key)}`,
+        "TTL integer 172800",
+        ...[NASTY.urls].flat().map((u) => `1 url ${hex(u)}`),
+        `1 username ${hex(NASTY.username!)}`,
+    ]);
+    // Without a key, manual mode as before (self-hosted stacks).
+    assert.deepEqual(vidmeetReads("vidmeet-manual.lua", formatIceServers([NASTY], "vidmeet")).slice(0, 1), ["mode manual"]);
+    // Cloudflare's generate-ice-servers takes a TTL of 1 to 172800 s.
+    for (const ttlSeconds of [0, 172_801, 1.5]) {
+        assert.throws(() => formatIceServers([], "vidmeet", { vidmeetCloudflare: { ...key, ttlSeconds } }), /VidMeet's Cloudflare TTL .*: Cloudflare's generate-ice-servers accepts 1 to 172800 seconds/);
+    }
+});
