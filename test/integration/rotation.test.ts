@@ -234,3 +234,14 @@ test("a sync that cannot read SSM fails and changes nothing", async () => {
 function pick(r: { status: number | null; stdout: string; stderr: string }) {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+test("python3 reads the realm literal as the realm, for every printable ASCII character (the longest realm: 127)", () => {
+    const realm = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).join("").padEnd(127, "\\");
+    const rendered = secretSyncScript({ region: REGION, secretParameterName: CURRENT, previousSecretParameterName: PREVIOUS, realm });
+    const r = spawnSync("python3", ["-c", "import ast, sys; src = sys.stdin.read(); compile(src, 'sync', 'exec'); line = next(l for l in src.splitlines() if l.startswith('r, f = ')); print(ast.literal_eval(line[7:])[0], end='')"], {
+        input: rendered,
+        encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, realm);
+});
