@@ -3,6 +3,12 @@
  * in the format a consumer reads.
  *
  * Usage: npm run -s ice -- --stack <name> [--ttl <seconds>] [--user <id>] [--format <f>] [--prefer udp|tcp|tls] [--outputs <file>] [--out <file>]
+ *        npm run -s ice -- --stack <name> --consumer <name> [--valid-for <duration>] [--format <f>] ...
+ *
+ * `--consumer` mints for one product's static config: the username is `<expiry>:<consumer>`, so coturn's logs,
+ * quotas and `npm run revoke` apply per consumer; `--valid-for` (only with it) lets that credential outlive
+ * the per-call TTL, up to MAX_CONSUMER_VALIDITY_SECONDS (infra/credentials.ts, 7 days). `--format vidmeet` on a
+ * stack with a Cloudflare key renders VidMeet's own Cloudflare mode (the key, not credentials).
  *
  * `-s` keeps npm's banner out of stdout, which matters when it is redirected to a
  * file; `--out <file>` writes the file itself, mode 0600 (it holds credentials).
@@ -17,6 +23,8 @@ import { dirname, resolve } from "node:path";
 import { iceServersForCall, iceSourceFromOutputs } from "../infra/ice-service";
 import { checkPrefer, FORMATS, formatIceServers, ONE_URL_FORMATS, TURN_TRANSPORTS, type Format, type TurnTransport } from "../infra/formats";
 import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from "../infra/config";
+import { consumerNameProblem, durationText, MAX_CONSUMER_VALIDITY_SECONDS, parseDuration } from "../infra/credentials";
+import { CLOUDFLARE_MAX_TTL_SECONDS } from "../infra/cloudflare-api";
 import { PROJECT_ROOT } from "./lib/stack-config";
 import { parseCli, UsageError, wholeNumber } from "./lib/cli";
 
@@ -30,6 +38,10 @@ Prints RTCIceServer[] with fresh credentials for a deployed stack, in a consumer
                       render that transport's, on 443 where the stack offers it (default: UDP)
   --ttl <seconds>     credential lifetime, ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS} (default: the stack's credentialTtlSeconds)
   --user <id>         user id in TURN REST API usernames (default turn-stack)
+  --consumer <name>   mint for one product's static config: username <expiry>:<name> (1 to 64 of A-Z a-z 0-9 . _ -),
+                      so logs, quotas and npm run revoke apply per consumer; instead of --user
+  --valid-for <d>     with --consumer: lifetime beyond the per-call TTL, e.g. 7d, 12h, 90m, 3600s, up to
+                      ${durationText(MAX_CONSUMER_VALIDITY_SECONDS)} (${CLOUDFLARE_MAX_TTL_SECONDS} s where Cloudflare mints: cloudflare/both modes); instead of --ttl
   --out <file>        write to <file> (mode 0600: it holds credentials) instead of stdout
   -h, --help          this text
 Use npm run -s (or --out) when redirecting: without -s npm prints its banner on stdout.`;
@@ -55,7 +67,9 @@ async function main(): Promise<void> {
         options: {
             stack: { type: "string" },
             ttl: { type: "string" },
-            user: { type: "string", default: "turn-stack" },
+            user: { type: "string" },
+            consumer: { type: "string" },
+            "valid-for": { type: "string" },
             format: { type: "string", default: "json" },
             prefer: { type: "string" },
             outputs: { type: "string" },
@@ -80,17 +94,66 @@ async function main(): Promise<void> {
     if (values.outputs && values.stack) throw new UsageError("--stack and --outputs: give one", USAGE);
     // The same bounds as turn:credentialTtlSeconds (infra/config.ts; 172800 s is Cloudflare's maximum too).
     const ttlArg = values.ttl === undefined ? undefined : wholeNumber("ttl", values.ttl, USAGE, MIN_TTL_SECONDS, MAX_TTL_SECONDS);
+    const consumer = values.consumer;
+    const validFor = values["valid-for"];
+    if (consumer !== undefined) {
+        const problem = consumerNameProblem("--consumer", consumer);
+        if (problem) throw new UsageError(problem, USAGE);
+        if (values.user !== undefined) throw new UsageError(`--consumer ${consumer} and --user ${values.user}: give one (a consumer's name is its user id)`, USAGE);
+    }
+    if (validFor !== undefined && consumer === undefined) {
+        throw new UsageError(`--valid-for ${validFor}: only with --consumer <name> (a credential that outlives the per-call TTL must name the product it is for, so it can be revoked)`, USAGE);
+    }
+    if (validFor !== undefined && ttlArg !== undefined) throw new UsageError(`--valid-for ${validFor} and --ttl ${values.ttl}: give one`, USAGE);
+    let validForSeconds: number | undefined;
+    try {
+        validForSeconds =
+            validFor === undefined
+                ? undefined
+                : parseDuration("--valid-for", validFor, MIN_TTL_SECONDS, MAX_CONSUMER_VALIDITY_SECONDS, "the longest a credential may live: it bounds what a leaked config can do and a rotation's overlap; renew before it expires");
+    } catch (e) {
+        throw new UsageError((e as Error).message, USAGE);
+    }
     if (values.out && !existsSync(dirname(resolve(values.out)))) throw new UsageError(`--out ${values.out}: directory ${dirname(resolve(values.out))} does not exist`, USAGE);
     const outputs = values.outputs
         ? (JSON.parse(readFileSync(values.outputs, "utf8")) as Record<string, unknown>)
         : await outputsFromStack(values.stack!);
-    const ttlSeconds = ttlArg ?? Number(outputs.credentialTtlSeconds ?? 3600);
+    const perCallTtl = ttlArg ?? Number(outputs.credentialTtlSeconds ?? 3600);
+    const ttlSeconds = validForSeconds ?? perCallTtl;
     const source = iceSourceFromOutputs(outputs);
+    // VidMeet's Cloudflare mode takes the key itself and mints per call: Cloudflare is not called here.
+    const vidmeetCloudflare = format === "vidmeet" && source.cloudflare ? { keyId: source.cloudflare.keyId, key: source.cloudflare.key, ttlSeconds: perCallTtl } : undefined;
+    if (consumer !== undefined && !source.selfHosted) {
+        throw new UsageError(
+            `--consumer ${consumer}: turn:mode is ${String(outputs.mode)}: Cloudflare makes its credentials' usernames itself, so none can name a consumer, ` +
+                `and they last at most ${CLOUDFLARE_MAX_TTL_SECONDS} s; allowed: --consumer on a stack with an own server (self-hosted, both). ` +
+                "Mint per call from an app server (iceServersForCall), or for VidMeet use --format vidmeet (its Cloudflare mode mints per call)",
+            USAGE,
+        );
+    }
+    if (source.cloudflare && !vidmeetCloudflare && validForSeconds !== undefined && validForSeconds > CLOUDFLARE_MAX_TTL_SECONDS) {
+        // Cloudflare, Generate Credentials: generate-ice-servers issues credentials with a TTL of at most 172800 s.
+        throw new UsageError(
+            `--valid-for ${validFor}: turn:mode is ${String(outputs.mode)}, and Cloudflare's generate-ice-servers issues credentials for at most ` +
+                `${CLOUDFLARE_MAX_TTL_SECONDS} s; allowed here: ${durationText(MIN_TTL_SECONDS)} to ${durationText(CLOUDFLARE_MAX_TTL_SECONDS)}, renewed that often`,
+            USAGE,
+        );
+    }
     // CLOUDFLARE_RTC_API_URL points the Cloudflare call elsewhere (tests use a local stand-in).
     if (source.cloudflare && process.env.CLOUDFLARE_RTC_API_URL) source.cloudflare.baseUrl = process.env.CLOUDFLARE_RTC_API_URL;
-    const servers = await iceServersForCall(source, { ttlSeconds, userId: values.user });
+    const userId = consumer ?? values.user ?? "turn-stack";
+    const servers = vidmeetCloudflare
+        ? source.selfHosted
+            ? await iceServersForCall({ selfHosted: source.selfHosted }, { ttlSeconds, userId })
+            : []
+        : await iceServersForCall(source, { ttlSeconds, userId });
     // A --prefer the stack does not offer (tls without turn:domain) is refused here, naming what it offers.
-    const text = formatIceServers(servers, format, { prefer });
+    const text = formatIceServers(servers, format, { prefer, vidmeetCloudflare });
+    if (consumer !== undefined && source.selfHosted) {
+        // The own relay's server comes first (iceServersForCall); its username starts with the expiry.
+        const until = new Date(Number(servers[0].username!.split(":")[0]) * 1000).toISOString();
+        console.error(`turn-stack ice: consumer ${consumer}: the own relay's credential is valid for ${durationText(ttlSeconds)}, until ${until}; renew it before then (README, Credentials)`);
+    }
     if (values.out) {
         // Created 0600; an existing file is narrowed to 0600 too (writeFileSync's mode applies only on creation).
         writeFileSync(values.out, text, { mode: 0o600 });

@@ -6,7 +6,7 @@
  */
 import { test, beforeAll, afterAll, expect } from "vitest";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -205,4 +205,111 @@ test("--prefer refusals name the flag, the value and what is allowed; the ones t
         assert.match(r.stderr, /usage: npm run -s ice/);
     }
     assert.equal(cf.requests.length, requests);
+});
+
+test("--consumer <name> --valid-for <duration>: the username names the consumer, the lifetime is the one asked for, up to 7 days", async () => {
+    for (const [validFor, seconds] of [["7d", 604_800], ["12h", 43_200], ["90m", 5400], ["3600s", 3600], ["3600", 3600]] as const) {
+        const before = Math.floor(Date.now() / 1000);
+        const r = await ice(["--outputs", outputsFile("self-hosted"), "--consumer", "neko-frontend", "--valid-for", validFor]);
+        expect(r.status, r.stderr).toBe(0);
+        const [server] = JSON.parse(r.stdout);
+        const [expiry, consumer] = server.username.split(":");
+        expect(consumer).toBe("neko-frontend");
+        expect(Number(expiry) - before).toBeGreaterThanOrEqual(seconds);
+        expect(Number(expiry) - before).toBeLessThanOrEqual(seconds + 2);
+        expect(server.credential).toBe(turnRestPassword(SECRET, server.username));
+        expect(r.stderr).toMatch(new RegExp(`consumer neko-frontend: the own relay's credential is valid for [0-9]+[dhms], until ${new Date(Number(expiry) * 1000).toISOString().replace(/\./g, "\\.")}`));
+    }
+    // Without --valid-for: the per-call TTL, still named after the consumer.
+    const r = await ice(["--outputs", outputsFile("self-hosted"), "--consumer", "geti", "--format", "env"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/"username":"\d+:geti"/);
+});
+
+test("--consumer/--valid-for refusals name the flag, the value and what is allowed, before any backend call, and write nothing", async () => {
+    const env = { ...process.env, PATH: "/usr/bin:/bin", CLOUDFLARE_RTC_API_URL: cf.rtcBase };
+    const requests = cf.requests.length;
+    const out = join(dir, "refused.json");
+    for (const [args, message] of [
+        [["--consumer", "neko frontend", "--valid-for", "7d"], /--consumer "neko frontend": a consumer name is 1 to 64 characters from A-Z a-z 0-9 \. _ -/],
+        [["--consumer", "a:b"], /--consumer "a:b": a consumer name is 1 to 64 characters/],
+        [["--consumer", "x".repeat(65)], /--consumer "x{65}": a consumer name is 1 to 64 characters/],
+        [["--consumer", "neko", "--valid-for", "8d"], /--valid-for 8d: 691200 s is over the ceiling of 7d \(the longest a credential may live: it bounds what a leaked config can do and a rotation's overlap; renew before it expires\); allowed: 1m to 7d \(60 to 604800 s\)/],
+        [["--consumer", "neko", "--valid-for", "1w"], /--valid-for "1w": a whole number with a unit d, h, m or s \(e\.g\. 7d, 12h, 90m, 3600s\) or plain seconds, from 1m to 7d/],
+        [["--consumer", "neko", "--valid-for", "30s"], /--valid-for 30s: 30 s is shorter than 1m/],
+        [["--valid-for", "7d"], /--valid-for 7d: only with --consumer <name>/],
+        [["--consumer", "neko", "--user", "alice"], /--consumer neko and --user alice: give one/],
+        [["--consumer", "neko", "--valid-for", "7d", "--ttl", "600"], /--valid-for 7d and --ttl 600: give one/],
+    ] as const) {
+        const r = await runTs(SCRIPT, ["--stack", "prod", "--out", out, ...args], { env });
+        expect(r.status, args.join(" ")).toBe(1);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr).not.toMatch(/could not open stack/);
+        expect(r.stderr).toContain("usage: npm run -s ice");
+        expect(r.stdout).toBe("");
+    }
+    expect(existsSync(out), "a refusal writes no --out file").toBe(false);
+    expect(cf.requests.length).toBe(requests);
+});
+
+test("Cloudflare mints for at most 172800 s: --consumer refused in cloudflare mode, --valid-for over 48h refused in both mode, 48h passed on", async () => {
+    const requests = cf.requests.length;
+    let r = await ice(["--outputs", outputsFile("cloudflare"), "--consumer", "neko", "--valid-for", "1h"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--consumer neko: turn:mode is cloudflare: Cloudflare makes its credentials' usernames itself, so none can name a consumer, and they last at most 172800 s; allowed: --consumer on a stack with an own server/);
+    r = await ice(["--outputs", outputsFile("both"), "--consumer", "neko", "--valid-for", "3d"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--valid-for 3d: turn:mode is both, and Cloudflare's generate-ice-servers issues credentials for at most 172800 s; allowed here: 1m to 2d/);
+    expect(cf.requests.length, "refused before Cloudflare is called").toBe(requests);
+    r = await ice(["--outputs", outputsFile("both"), "--consumer", "neko", "--valid-for", "48h"]);
+    expect(r.status, r.stderr).toBe(0);
+    const servers = JSON.parse(r.stdout);
+    expect(servers[0].username).toMatch(/^\d+:neko$/);
+    expect(JSON.parse(cf.requests.at(-1)!.body).ttl).toBe(172_800);
+});
+
+/** What VidMeet reads from a rendered Cfg.VidMeet block, through Debian's lua5.4. */
+function vidmeetReads(text: string): { mode: string; cloudflare?: { TokenID: string; ApiToken: string; TTL: number }; manual: { urls: string[]; username?: string; credential?: string }[] } {
+    const block = join(dir, "serverconfig.lua");
+    writeFileSync(block, text);
+    // JSON out of Lua: every string is hex, so nothing needs escaping.
+    const lua = `
+        Cfg = {}
+        dofile(arg[1])
+        local function hex(s) return '"' .. (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) .. '"' end
+        local v = Cfg.VidMeet
+        local cf = v.Cloudflare and ('{"TokenID":' .. hex(v.Cloudflare.TokenID) .. ',"ApiToken":' .. hex(v.Cloudflare.ApiToken) .. ',"TTL":' .. math.tointeger(v.Cloudflare.TTL) .. '}') or "null"
+        local manual = {}
+        for _, s in ipairs(v.ManualIceServers or {}) do
+            local urls = {}
+            for _, u in ipairs(s.urls) do urls[#urls + 1] = hex(u) end
+            manual[#manual + 1] = '{"urls":[' .. table.concat(urls, ",") .. ']' .. (s.username and (',"username":' .. hex(s.username) .. ',"credential":' .. hex(s.credential)) or "") .. '}'
+        end
+        io.write('{"mode":' .. hex(v.IceServer) .. ',"cloudflare":' .. cf .. ',"manual":[' .. table.concat(manual, ",") .. ']}')`;
+    const r = spawnSync("lua5.4", ["-", block], { input: lua, encoding: "utf8" });
+    if (r.error) throw new Error(`lua5.4 is required for this test (apt-get install lua5.4): ${r.error.message}`);
+    expect(r.status, r.stderr).toBe(0);
+    const unhex = (v: unknown): unknown =>
+        typeof v === "string" ? Buffer.from(v, "hex").toString("utf8") : Array.isArray(v) ? v.map(unhex) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unhex(x)])) : v;
+    const parsed = unhex(JSON.parse(r.stdout)) as ReturnType<typeof vidmeetReads> & { cloudflare: unknown };
+    return { ...parsed, cloudflare: parsed.cloudflare ?? undefined } as ReturnType<typeof vidmeetReads>;
+}
+
+test("--format vidmeet on a stack with a Cloudflare key: VidMeet's Cloudflare mode with the stack's key id, token and TTL, and no Cloudflare call", async () => {
+    const requests = cf.requests.length;
+    let r = await ice(["--outputs", outputsFile("cloudflare"), "--format", "vidmeet"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(vidmeetReads(r.stdout)).toEqual({ mode: "cloudflare", cloudflare: { TokenID: KEY_ID, ApiToken: KEY, TTL: 3600 }, manual: [] });
+    // both mode: Cloudflare mode, the own relay kept in ManualIceServers (a credential from the stack's secret); --ttl sets VidMeet's TTL.
+    r = await ice(["--outputs", outputsFile("both"), "--format", "vidmeet", "--ttl", "900"]);
+    expect(r.status, r.stderr).toBe(0);
+    const both = vidmeetReads(r.stdout);
+    expect(both.mode).toBe("cloudflare");
+    expect(both.cloudflare).toEqual({ TokenID: KEY_ID, ApiToken: KEY, TTL: 900 });
+    expect(both.manual.map((s) => s.urls)).toEqual([OWN_URLS]);
+    expect(both.manual[0].credential).toBe(turnRestPassword(SECRET, both.manual[0].username!));
+    expect(cf.requests.length, "VidMeet calls Cloudflare itself").toBe(requests);
+    // A self-hosted stack keeps manual mode.
+    r = await ice(["--outputs", outputsFile("self-hosted"), "--format", "vidmeet"]);
+    expect(vidmeetReads(r.stdout)).toMatchObject({ mode: "manual", cloudflare: undefined, manual: [{ urls: OWN_URLS }] });
 });
