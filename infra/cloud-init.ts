@@ -300,14 +300,20 @@ WantedBy=multi-user.target
 }
 
 function certificateHook(): string {
+    // coturn 4.6.1 rereads its certificate and key on SIGUSR2 in the running process, keeping every
+    // allocation (mainrelay.c reload_ssl_certs; test/integration/renewal.test.ts). It opens its TLS
+    // listener only when it starts with a certificate, so the first one (issued after boot) needs a restart.
     return `#!/bin/sh
-# turn-stack: copy the renewed certificate where coturn (user turnserver) can read it, then restart coturn.
+# turn-stack: copy the renewed certificate where coturn (user turnserver) can read it, then have coturn
+# reread it (SIGUSR2, no dropped calls); restart it only for the first certificate.
 set -eu
 dir=/etc/coturn/tls
+had=0; [ -s ${VM_PATHS.tlsCert} ] && had=1
 install -d -o root -g turnserver -m 0750 "$dir"
 install -o root -g turnserver -m 0640 "$RENEWED_LINEAGE/fullchain.pem" ${VM_PATHS.tlsCert}
 install -o root -g turnserver -m 0640 "$RENEWED_LINEAGE/privkey.pem" ${VM_PATHS.tlsKey}
-systemctl try-restart coturn.service
+if [ $had = 1 ] && systemctl -q is-active coturn.service; then systemctl kill -s SIGUSR2 --kill-whom=main coturn.service
+else systemctl try-restart coturn.service; fi
 `;
 }
 

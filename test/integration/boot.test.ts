@@ -18,7 +18,8 @@
  */
 import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
-import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -231,5 +232,59 @@ check("TLS on 5349 and 443 presents the certificate certbot's deploy hook instal
         const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(r.stdout)?.[0];
         assert.ok(pem, `no certificate on ${port}: ${r.stderr}`);
         assert.equal(new X509Certificate(pem).fingerprint256, want, `port ${port} presents another certificate`);
+    }
+});
+
+/** Start test/helpers/hold-allocation.ts in the edge namespace; `send` relays a line and resolves with its outcome. */
+async function holdAllocation(vm: BootedVm, args: string[], env: NodeJS.ProcessEnv) {
+    const argv = [...vm.edge.prefix, process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "hold-allocation.ts"), ...args];
+    const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    children.push(child);
+    const lines: string[] = [];
+    let stderr = "";
+    child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+    createInterface({ input: child.stdout! }).on("line", (l) => lines.push(l));
+    const next = (what: RegExp) =>
+        vm.container.waitFor(`${what} from hold-allocation (${stderr})`, () => lines.find((l) => what.test(l)), 10_000, 50);
+    await next(/^allocated /);
+    return {
+        send: async (text: string) => {
+            child.stdin!.write(`send ${text}\n`);
+            return next(new RegExp(`^(sent|error) ${text}`));
+        },
+        stop: () => child.kill("SIGTERM"),
+    };
+}
+
+check("renewal: the deploy hook has coturn reread its certificate (SIGUSR2): allocations opened before keep relaying, new handshakes get the new certificate, same process", async (vm) => {
+    const ca = join(vm.work, "ca.pem");
+    const pidBefore = sh(vm, "systemctl show -P MainPID coturn.service");
+    const peer = await peerListener(vm);
+    const held = [
+        await holdAllocation(vm, [VM_IP, "5349", "tls", PUBLIC_PEER, String(PEER_PORT), domain, ca], { TURN_SHARED_SECRET: secret }),
+        await holdAllocation(vm, [VM_IP, "3478", "tcp", PUBLIC_PEER, String(PEER_PORT)], { TURN_SHARED_SECRET: secret }),
+    ];
+    try {
+        for (const [i, h] of held.entries()) assert.equal(await h.send(`before-${i}`), `sent before-${i}`);
+        // certbot renew: a new lineage version, then the deploy hook.
+        const renewed = vm.pki.issue("renewed", [domain]);
+        const live = join(vm.work, "root", "etc/letsencrypt/live", domain);
+        writeFileSync(join(live, "fullchain.pem"), readFileSync(renewed.certFile, "utf8") + vm.pki.caCert);
+        writeFileSync(join(live, "privkey.pem"), readFileSync(renewed.keyFile), { mode: 0o600 });
+        sh(vm, `RENEWED_LINEAGE=/etc/letsencrypt/live/${domain} ${VM_PATHS.certHook}`);
+        await vm.container.waitFor("coturn's journal to log the certificate reload", () => (/Reloading TLS certificates and keys/.test(sh(vm, "journalctl --no-pager -o cat -u coturn.service")) ? true : undefined), 10_000, 200);
+        assert.equal(sh(vm, "systemctl show -P MainPID coturn.service"), pidBefore, "the hook restarted coturn: every relayed call dropped");
+        for (const [i, h] of held.entries()) assert.equal(await h.send(`after-${i}`), `sent after-${i}`, "an allocation opened before the renewal stopped working");
+        await vm.container.waitFor("4 datagrams at the peer", () => (["before-0", "before-1", "after-0", "after-1"].every((t) => peer.lines.some((l) => l.endsWith(` ${t}`))) ? true : undefined), 10_000, 100);
+        const want = new X509Certificate(readFileSync(renewed.certFile)).fingerprint256;
+        for (const port of [5349, 443]) {
+            const r = spawnSync(vm.edge.prefix[0], [...vm.edge.prefix.slice(1), "openssl", "s_client", "-connect", `${VM_IP}:${port}`, "-servername", domain], { input: "", encoding: "utf8", timeout: 10_000 });
+            const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(r.stdout)?.[0];
+            assert.ok(pem, `no certificate on ${port}: ${r.stderr}`);
+            assert.equal(new X509Certificate(pem).fingerprint256, want, `a new handshake on ${port} after the renewal presents the old certificate`);
+        }
+    } finally {
+        for (const h of held) h.stop();
+        peer.stop();
     }
 });
