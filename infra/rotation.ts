@@ -16,6 +16,7 @@
  * Pure: no `@pulumi/*` import.
  */
 import { MAX_TTL_SECONDS } from "./config";
+import { MAX_CONSUMER_VALIDITY_SECONDS } from "./credentials";
 
 /**
  * A shared secret turn-stack accepts: 32 to 127 letters, digits, `_` and `-`. 127 is the
@@ -40,12 +41,13 @@ export const NO_PREVIOUS_SECRET = "none";
 
 /**
  * The longest lifetime a credential minted from a stack's secret can have, seconds: the
- * stack's `turn:credentialTtlSeconds`, or the most `npm run ice -- --ttl` accepts
- * ({@link MAX_TTL_SECONDS}), whichever is longer.
+ * stack's `turn:credentialTtlSeconds`, the most `npm run ice -- --ttl` accepts
+ * ({@link MAX_TTL_SECONDS}), or a per-consumer credential's ceiling (`--valid-for`,
+ * {@link MAX_CONSUMER_VALIDITY_SECONDS}, 7 days), whichever is longest.
  * @param credentialTtlSeconds the stack's turn:credentialTtlSeconds
  */
 export function rotationOverlapSeconds(credentialTtlSeconds: number): number {
-    return Math.max(credentialTtlSeconds, MAX_TTL_SECONDS);
+    return Math.max(credentialTtlSeconds, MAX_TTL_SECONDS, MAX_CONSUMER_VALIDITY_SECONDS);
 }
 
 /**

@@ -45,7 +45,7 @@ test("after a rotation: the new secret is current (parameter and output), the pr
     assert.equal(after.outputs.sharedSecret, NEW);
     const previous = JSON.parse(secretValue(param(after, "turn-previous-secret-param").value));
     const overlap = rotationOverlapSeconds(3600);
-    assert.equal(overlap, 172_800, "the longest lifetime npm run ice mints (--ttl up to 172800 s) bounds the overlap");
+    assert.equal(overlap, 7 * 86_400, "the longest lifetime npm run ice mints (a consumer's --valid-for, up to 7 days) bounds the overlap");
     assert.deepEqual(previous, { secret: OLD, notAfter: new Date(Date.parse(ROTATED_AT) + overlap * 1000).toISOString() });
     // Same resources, same names: the parameter keeps its name, the RandomPassword is kept.
     assert.deepEqual(after.resources.map((r) => `${r.type}::${r.name}`).sort(), plain.resources.map((r) => `${r.type}::${r.name}`).sort());

@@ -5,6 +5,7 @@
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { MAX_TTL_SECONDS } from "../../infra/config";
+import { MAX_CONSUMER_VALIDITY_SECONDS } from "../../infra/credentials";
 import {
     NO_PREVIOUS_SECRET,
     overlapEnd,
@@ -24,10 +25,11 @@ test("shared secrets: 32 to 127 of A-Z a-z 0-9 _ -, nothing that needs quoting",
     }
 });
 
-test("the overlap is the longest lifetime a credential can have: the stack's TTL or npm run ice's ceiling", () => {
-    assert.equal(rotationOverlapSeconds(3600), MAX_TTL_SECONDS);
-    assert.equal(rotationOverlapSeconds(MAX_TTL_SECONDS), MAX_TTL_SECONDS);
-    assert.equal(overlapEnd(new Date("2026-11-20T10:00:00Z"), 3600).toISOString(), "2026-11-22T10:00:00.000Z");
+test("the overlap is the longest lifetime a credential can have: the stack's TTL, npm run ice's --ttl or a consumer's --valid-for ceiling", () => {
+    assert.ok(MAX_CONSUMER_VALIDITY_SECONDS >= MAX_TTL_SECONDS);
+    assert.equal(rotationOverlapSeconds(3600), MAX_CONSUMER_VALIDITY_SECONDS);
+    assert.equal(rotationOverlapSeconds(MAX_TTL_SECONDS), MAX_CONSUMER_VALIDITY_SECONDS);
+    assert.equal(overlapEnd(new Date("2026-11-20T10:00:00Z"), 3600).toISOString(), "2026-11-27T10:00:00.000Z");
     assert.ok(SECRET_PICKUP_BOUND_SECONDS > SECRET_SYNC_PERIOD_SECONDS, "the bound covers a timer period and one run");
 });
 
@@ -45,8 +47,8 @@ test("rotate-secret refuses a stack with no own server, and a rotation during th
     const selfHosted = { selfHosted: true, mode: "self-hosted", credentialTtlSeconds: 3600 };
     assert.equal(rotationRefusal("prod", selfHosted, now, false), undefined, "never rotated");
     assert.match(rotationRefusal("cf", { ...selfHosted, selfHosted: false, mode: "cloudflare" }, now, true)!, /^--stack cf: turn:mode is cloudflare, .*allowed: a stack in self-hosted or both mode/);
-    const during = { ...selfHosted, secretRotatedAt: new Date("2026-11-20T10:00:01Z") };
-    assert.match(rotationRefusal("prod", during, now, false)!, /^--stack prod: the previous rotation \(turn:secretRotatedAt 2026-11-20T10:00:01\.000Z\) is still in its overlap until 2026-11-22T10:00:01\.000Z; .*--force/);
+    const during = { ...selfHosted, secretRotatedAt: new Date("2026-11-14T10:00:01Z") };
+    assert.match(rotationRefusal("prod", during, now, false)!, /^--stack prod: the previous rotation \(turn:secretRotatedAt 2026-11-14T10:00:01\.000Z\) is still in its overlap until 2026-11-21T10:00:01\.000Z; .*--force/);
     assert.equal(rotationRefusal("prod", during, now, true), undefined, "--force");
-    assert.equal(rotationRefusal("prod", { ...selfHosted, secretRotatedAt: new Date("2026-11-19T10:00:00Z") }, now, false), undefined, "the overlap has ended");
+    assert.equal(rotationRefusal("prod", { ...selfHosted, secretRotatedAt: new Date("2026-11-14T10:00:00Z") }, now, false), undefined, "the overlap has ended");
 });
