@@ -126,6 +126,22 @@ s.sendall(b"quit\\r\\n")
 `;
 }
 
+/**
+ * nftables rules for the ruleset's output chain (cloud-init.ts renderNftables), before its drops of the coturn
+ * user's traffic to non-public addresses: only root (skuid 0) may open a connection to the CLI port; coturn's
+ * answers on it go out over loopback (127.0.0.1 is a non-public address, so they would be dropped otherwise).
+ * test/integration/reaper-firewall.test.ts loads them with nft in a network namespace.
+ */
+export function cliFirewallRules(): string[] {
+    return [
+        `tcp dport ${CLI_PORT} meta skuid != 0 counter reject with tcp reset comment "coturn admin CLI: root only"`,
+        `meta skuid "turnserver" oifname "lo" tcp sport ${CLI_PORT} accept comment "coturn admin CLI answers"`,
+    ];
+}
+
+/** coturn options for the admin CLI on loopback (instead of `no-cli`); the password is appended at boot by `setup`. */
+export const CLI_CONF_LINES = ["cli-ip=127.0.0.1", `cli-port=${CLI_PORT}`];
+
 /** The oneshot service that runs the reaper. */
 export function reaperService(): string {
     return `[Unit]

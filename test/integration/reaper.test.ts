@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseTurnConfig } from "../../infra/config";
 import { mintTurnCredential } from "../../infra/credentials";
-import { CLI_PORT, EXPIRY_BOUND_SECONDS, REAPER_PERIOD_SECONDS, reaperScript, revocationsValue } from "../../infra/reaper";
+import { CLI_CONF_LINES, EXPIRY_BOUND_SECONDS, REAPER_PERIOD_SECONDS, reaperScript, revocationsValue } from "../../infra/reaper";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
 import { localTurnserverConf, loopbackPeers, type ConfChange } from "../../scripts/lib/local-turnserver-conf";
 import { TurnClient, TurnError } from "../../scripts/lib/turn-client";
@@ -49,7 +49,7 @@ const adminCli: ConfChange = {
     name: "admin CLI",
     why: "the VM enables coturn's admin CLI on 127.0.0.1 for the reaper (infra/reaper.ts)",
     touches: ["no-cli", "cli-ip", "cli-port"],
-    edit: (lines) => lines.flatMap((l) => (l === "no-cli" ? ["cli-ip=127.0.0.1", `cli-port=${CLI_PORT}`] : [l])),
+    edit: (lines) => lines.flatMap((l) => (l === "no-cli" ? CLI_CONF_LINES : [l])),
 };
 
 function ssm(revoked: Record<string, Date>) {
