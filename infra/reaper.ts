@@ -142,6 +142,33 @@ export function cliFirewallRules(): string[] {
 /** coturn options for the admin CLI on loopback (instead of `no-cli`); the password is appended at boot by `setup`. */
 export const CLI_CONF_LINES = ["cli-ip=127.0.0.1", `cli-port=${CLI_PORT}`];
 
+/** What the user data needs for the reaper: root-owned files and two boot commands, in cloud-init's terms. */
+export interface ReaperUserData {
+    files: { path: string; owner: string; permissions: string; content: string }[];
+    /** Run after coturn's config is installed and before coturn starts: the CLI password and its hash. */
+    setup: string[];
+    /** Run after coturn starts: the timer. */
+    enable: string[];
+}
+
+/**
+ * Everything the VM needs for the reaper besides {@link CLI_CONF_LINES} in turnserver.conf (instead of
+ * `no-cli`) and {@link cliFirewallRules} in the nftables output chain. About 3.5 KB of user data with the longest
+ * names (test/unit/reaper.test.ts).
+ * @param o the region, the parameter names ({@link reaperParameterNames}) and coturn's config file
+ */
+export function reaperUserData(o: Omit<ReaperOptions, "paths">): ReaperUserData {
+    return {
+        files: [
+            { path: REAPER_PATHS.script, owner: "root:root", permissions: "0700", content: reaperScript(o) },
+            { path: REAPER_PATHS.service, owner: "root:root", permissions: "0644", content: reaperService() },
+            { path: REAPER_PATHS.timer, owner: "root:root", permissions: "0644", content: reaperTimer() },
+        ],
+        setup: [REAPER_PATHS.script, "setup"],
+        enable: ["systemctl", "enable", "--now", "turn-stack-reaper.timer"],
+    };
+}
+
 /** The oneshot service that runs the reaper. */
 export function reaperService(): string {
     return `[Unit]

@@ -8,7 +8,7 @@ import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { CONSUMER_NAME_PATTERN, consumerNameProblem } from "../../infra/credentials";
-import { EXPIRY_BOUND_SECONDS, REAPER_PERIOD_SECONDS, REVOCATION_BOUND_SECONDS, REVOCATIONS_REFRESH_SECONDS, reaperParameterNames, reaperScript, reaperTimer, revocationsValue } from "../../infra/reaper";
+import { reaperUserData, EXPIRY_BOUND_SECONDS, REAPER_PERIOD_SECONDS, REVOCATION_BOUND_SECONDS, REVOCATIONS_REFRESH_SECONDS, reaperParameterNames, reaperScript, reaperTimer, revocationsValue } from "../../infra/reaper";
 
 const opts = { region: "eu-west-1", cliPasswordParameterName: "/turn-stack/turn/prod/cli-password", revocationsParameterName: "/turn-stack/turn/prod/revoked-consumers", confFile: "/etc/coturn/turnserver.conf" };
 const python = (code: string, input = "") => spawnSync("python3", ["-c", code], { input, encoding: "utf8" });
@@ -68,4 +68,20 @@ test("consumer names: 1-64 of A-Z a-z 0-9 . _ -; the error names the flag, the v
         assert.ok(p?.startsWith(`--consumer ${JSON.stringify(bad)}: `), bad);
         assert.match(p!, /1 to 64 characters from A-Z a-z 0-9 \. _ -/);
     }
+});
+
+test("user data parts: root-only script, units, setup before coturn and the timer after; their size with the longest names", () => {
+    const longest = `/turn-stack/${"p".repeat(100)}/${"s".repeat(100)}`;
+    const names = reaperParameterNames(`${longest}/static-auth-secret`);
+    const parts = reaperUserData({ region: `ap-${"x".repeat(16)}-99`, cliPasswordParameterName: names.cliPassword, revocationsParameterName: names.revocations, confFile: "/etc/coturn/turnserver.conf" });
+    assert.deepEqual(parts.files.map((f) => [f.path, f.owner, f.permissions]), [
+        ["/usr/local/sbin/turn-stack-reaper", "root:root", "0700"],
+        ["/etc/systemd/system/turn-stack-reaper.service", "root:root", "0644"],
+        ["/etc/systemd/system/turn-stack-reaper.timer", "root:root", "0644"],
+    ]);
+    assert.deepEqual(parts.setup, ["/usr/local/sbin/turn-stack-reaper", "setup"]);
+    assert.deepEqual(parts.enable, ["systemctl", "enable", "--now", "turn-stack-reaper.timer"]);
+    const bytes = parts.files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+    console.log(`reaper user data: ${bytes} bytes of file content with the longest names`);
+    assert.ok(bytes < 3600, `${bytes} bytes`);
 });
