@@ -20,11 +20,12 @@ import { test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { X509Certificate } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COTURN_NOFILE, VM_PATHS } from "../../infra/cloud-init";
 import { SYNC_PATHS } from "../../infra/secret-sync";
+import { previousSecretValue, SECRET_PICKUP_BOUND_SECONDS } from "../../infra/rotation";
 import { programJson } from "../helpers/program-json";
 import { runProbe, runTs, startUdpListener } from "../helpers/run";
 import { ROOT } from "../helpers/stack-config";
@@ -285,6 +286,59 @@ check("renewal: the deploy hook has coturn reread its certificate (SIGUSR2): all
         }
     } finally {
         for (const h of held) h.stop();
+        peer.stop();
+    }
+});
+
+/** Poll `probe` (async) every 500 ms until it returns a value; the seconds it took, or throws after `boundS`. */
+async function secondsUntil(what: string, probe: () => Promise<boolean>, boundS: number): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+        if (await probe()) return (Date.now() - t0) / 1000;
+        if (Date.now() - t0 > boundS * 1000) throw new Error(`${what}: not within ${boundS} s`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+// Runs last: it rotates the stack's secret (checks after it would have to use the rotated one).
+check(`rotation: a live allocation keeps relaying; the new secret works within ${SECRET_PICKUP_BOUND_SECONDS} s, the previous one until its notAfter, then 401`, async (vm) => {
+    const probe = (s: string) => runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "udp:3478", "--timeout-ms", "2000"], s);
+    const accepted = async (s: string) => (await probe(s)).status === 0;
+    const refused = async (s: string) => {
+        const r = await probe(s);
+        if (r.status === 0) return false;
+        assert.match(r.stderr, /401/, `expected 401, got: ${r.stderr}`);
+        return true;
+    };
+    const peer = await peerListener(vm);
+    const live = await holdAllocation(vm, [VM_IP, "3478", "udp", PUBLIC_PEER, String(PEER_PORT)], { TURN_SHARED_SECRET: secret });
+    try {
+        assert.equal(await live.send("before-rotation"), "sent before-rotation");
+        const rotated = randomBytes(36).toString("base64url");
+        assert.ok(await refused(rotated), "a secret SSM does not hold is refused");
+
+        // What pulumi up writes after npm run rotate-secret: the new current secret, the old one with its overlap.
+        await vm.setParameters({ [inputs.parameterName]: rotated, [inputs.previousParameterName]: previousSecretValue({ secret, notAfter: new Date(Date.now() + 10 * 60_000) }) });
+        const pickup = await secondsUntil("the rotated secret accepted", () => accepted(rotated), SECRET_PICKUP_BOUND_SECONDS);
+        console.log(`boot test: rotation picked up after ${pickup.toFixed(1)} s (bound ${SECRET_PICKUP_BOUND_SECONDS} s)`);
+        assert.ok(await accepted(secret), "a credential minted with the previous secret works during the overlap");
+        assert.equal(await live.send("during-overlap"), "sent during-overlap", "the allocation opened before the rotation stopped relaying");
+        assert.deepEqual(dbSecrets(vm).map(([, v]) => v).sort(), [secret, rotated].sort());
+
+        // The overlap ends a few seconds from now (the stand-in's notAfter stands in for rotatedAt + the longest credential lifetime).
+        const notAfter = new Date(Date.now() + 3000);
+        await vm.setParameters({ [inputs.previousParameterName]: previousSecretValue({ secret, notAfter }) });
+        const dropped = await secondsUntil("the previous secret refused after its notAfter", () => refused(secret), SECRET_PICKUP_BOUND_SECONDS + 3);
+        const afterNotAfter = (Date.now() - notAfter.getTime()) / 1000;
+        console.log(`boot test: previous secret refused ${afterNotAfter.toFixed(1)} s after its notAfter (polled ${dropped.toFixed(1)} s)`);
+        assert.ok(afterNotAfter >= 0, "the previous secret was refused before its notAfter");
+        assert.ok(await accepted(rotated));
+        assert.deepEqual(dbSecrets(vm), [[domain, rotated]]);
+        assert.equal(await live.send("after-overlap"), "sent after-overlap", "the allocation opened before the rotation stopped relaying once its secret was dropped");
+        await vm.container.waitFor("3 datagrams at the peer", () => (["before-rotation", "during-overlap", "after-overlap"].every((t) => peer.lines.some((l) => l.endsWith(` ${t}`))) ? true : undefined), 10_000, 100);
+        assert.ok(!vm.container.exec("journalctl", "--no-pager", "-o", "cat", "-u", "turn-stack-secrets.service").stdout.includes(rotated), "the sync never logs a secret");
+    } finally {
+        live.stop();
         peer.stop();
     }
 });
