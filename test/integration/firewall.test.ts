@@ -11,6 +11,11 @@
  * what arrives. coturn's config is the rendered prod config with every
  * denied-peer-ip line REMOVED on purpose; only addresses differ otherwise.
  *
+ * Without a domain, 443 is plain TURN over TCP redirected to 3478: a last test
+ * runs coturn as user turnserver for the whole process (as systemd does on the
+ * VM, so every socket is that user's) behind the no-domain ruleset, in its own
+ * pair of namespaces, with its client at a private address.
+ *
  * TURN_STACK_WEAKEN=nftables skips loading the ruleset: then the firewall
  * tests fail, showing they detect a missing firewall.
  */
@@ -23,6 +28,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseTurnConfig } from "../../infra/config";
 import { renderNftables } from "../../infra/cloud-init";
+import { probeListenerSpec } from "../../infra/listeners";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
 import { localTurnserverConf, runAsUser, withoutDenyList } from "../../scripts/lib/local-turnserver-conf";
 import { createNetns, connect, type Netns } from "../helpers/netns";
@@ -131,4 +137,51 @@ test("control: without the coturn user's rule (a root-owned socket), the same pa
     await new Promise((r) => send.once("exit", r));
     assert.equal(await firstOf(() => (lines.length > 0 ? "delivered" : undefined), 5000), "delivered");
     assert.match(lines[0], /direct$/);
+});
+
+test("without a domain: coturn's answers on TURN over TCP on 443 (redirected to 3478) reach a client in a private network; without the answer rule they are dropped", async () => {
+    const nsSrv = createNetns("ts-fw-443s");
+    const nsCli = createNetns("ts-fw-443c");
+    let c: RunningCoturn | undefined;
+    try {
+        const [server, client] = ["10.201.0.1", "10.201.0.2"]; // the client is private (10/8), as in the VPC or a peered network
+        connect(nsSrv, `${server}/24`, nsCli, `${client}/24`);
+        if (!weakened) {
+            const nft = join(work, "turn-stack-no-domain.nft");
+            writeFileSync(nft, renderNftables(false));
+            nsSrv.run("nft", "-f", nft);
+        }
+        const conf = localTurnserverConf(parseTurnConfig(stackConfig("dev")), { listeningIp: server, relayIp: server, secret }).text;
+        const spec = probeListenerSpec(false);
+        assert.equal(spec, "udp:3478,tcp:3478,tcp:443");
+        c = await startCoturn({
+            conf,
+            host: server,
+            port: 3478,
+            secret,
+            // The whole process runs as turnserver, so its listening and accepted sockets are that user's, as under
+            // systemd on the VM (proc-user would bind them as root first). It must read its config and write its pid
+            // file: startCoturn runs <prefix> turnserver -c <conf> --pidfile <dir>/turnserver.pid, so the config is $3.
+            prefix: [...nsSrv.prefix, "sh", "-c", 'chown turnserver: "$(dirname "$3")" "$3" && exec setpriv --reuid=turnserver --regid=turnserver --clear-groups "$@"', "sh"],
+            ready: async () => void (await runProbe(nsCli.prefix, ["--host", server, "--listeners", spec], secret, "ready")),
+        });
+        assert.match(nsSrv.run("ps", "-o", "user=", "-p", String(c.pid)), /^turnserver\s*$/, "coturn runs as turnserver");
+        const ok = await runProbe(nsCli.prefix, ["--host", server, "--listeners", spec, "--timeout-ms", "2000"], secret);
+        assert.equal(ok.status, 0, `the readiness gate's listeners from a private client: ${ok.stderr}`);
+        // Control: delete the rule that accepts answers from the listening ports; the same probe now fails on every
+        // listener, 443 included, and the non-public drop counted the answers.
+        const handle = /answers from the TURN listeners.*# handle (\d+)/.exec(nsSrv.run("nft", "-a", "list", "chain", "inet", "turn_stack", "output"))?.[1];
+        assert.ok(handle, "the answer rule is in the ruleset");
+        const counted = () => Number(/non_public_v4 counter packets (\d+)/.exec(nsSrv.run("nft", "list", "chain", "inet", "turn_stack", "output"))![1]);
+        const before = counted();
+        nsSrv.run("nft", "delete", "rule", "inet", "turn_stack", "output", "handle", handle);
+        const dropped = await runProbe(nsCli.prefix, ["--host", server, "--listeners", spec, "--timeout-ms", "1500"], secret);
+        assert.notEqual(dropped.status, 0, "answers got through without the answer rule");
+        for (const l of spec.split(",")) assert.match(dropped.stderr, new RegExp(l), `${l} must fail without the answer rule`);
+        assert.ok(counted() > before, "the non-public drop rule counted the answers");
+    } finally {
+        await c?.stop();
+        nsSrv.remove();
+        nsCli.remove();
+    }
 });
