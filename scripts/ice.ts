@@ -158,7 +158,8 @@ async function main(): Promise<void> {
         // Created 0600; an existing file is narrowed to 0600 too (writeFileSync's mode applies only on creation).
         writeFileSync(values.out, text, { mode: 0o600 });
         chmodSync(values.out, 0o600);
-        console.error(`turn-stack ice: wrote ${values.out} (mode 0600; credentials expire in ${ttlSeconds} s)`);
+        const holds = servers.length ? `credentials expire in ${ttlSeconds} s` : "it holds the Cloudflare key's token; VidMeet mints per call";
+        console.error(`turn-stack ice: wrote ${values.out} (mode 0600; ${holds})`);
     } else {
         process.stdout.write(text);
     }
