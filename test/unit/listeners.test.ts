@@ -22,7 +22,7 @@ test("listeners: UDP then TCP on 3478; with TLS, TLS on 5349 and on 443 redirect
         ],
     );
     assert.ok(listeners(true).every((l) => l.description.length > 0));
-    // coturn binds only these (443 reaches 5349 through nftables), so the relay range must avoid exactly them.
+    // coturn binds only these (nftables redirects 443 to 5349 or 3478), so the relay range must avoid exactly them.
     assert.deepEqual([...COTURN_LISTENING_PORTS], [TURN_PORT, TURNS_PORT]);
     assert.ok(!COTURN_LISTENING_PORTS.includes(TURNS_HTTPS_PORT));
 });
