@@ -22,6 +22,7 @@
  * turnserver.conf from the stack (network interface and Elastic IP).
  */
 import { stringify } from "yaml";
+import { gzipSync } from "fflate";
 import { DENIED_IPV4, DENIED_IPV6 } from "./peer-ranges";
 import { listeners } from "./listeners";
 import type { DebianArch } from "./instance-types";
@@ -50,10 +51,31 @@ export const VM_PATHS = {
  * Largest user data EC2 takes: "User data is limited to 16 KB, in raw form, before
  * it is base64-encoded" (EC2 User Guide, "Work with instance user data",
  * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
- * The validator bounds every key that reaches the user data; test/unit/user-data-size.test.ts
- * renders the longest accepted values and checks they fit.
+ * turn-stack sends it gzip-compressed ({@link packUserData}), so the limit applies to the
+ * compressed bytes. The validator bounds every key that reaches the user data;
+ * test/unit/user-data-size.test.ts renders the longest accepted values and checks they fit.
  */
 export const USER_DATA_MAX_BYTES = 16 * 1024;
+
+/**
+ * The user data as the instance gets it (`userDataBase64`): the document gzip-compressed, then
+ * base64. cloud-init recognises gzip user data and decompresses it before parsing (cloud-init
+ * docs, "User data formats", gzip compressed content: "useful because user-data is limited to
+ * 16384 bytes"; user_data.py convert_string, util.decomp_gzip; the boot test boots it through
+ * cloud-init 22.4), and EC2's 16 KB limit applies to the bytes before base64, so compressing
+ * makes room for the whole VM setup (about a quarter of the size). Deterministic: fflate (pure
+ * JavaScript, version pinned in package-lock.json) at level 9 with a zero timestamp and no file
+ * name, so the same document gives the same bytes on every machine and Node.js version and a
+ * preview shows no change (Node's zlib is native and its output may differ between builds).
+ * @throws Error when the compressed document exceeds {@link USER_DATA_MAX_BYTES}
+ */
+export function packUserData(userData: string): string {
+    const packed = gzipSync(Buffer.from(userData, "utf8"), { level: 9, mtime: 0 });
+    if (packed.length > USER_DATA_MAX_BYTES) {
+        throw new Error(`user data is ${packed.length} bytes gzip-compressed (${Buffer.byteLength(userData)} raw); EC2 takes at most ${USER_DATA_MAX_BYTES} (16 KB, before base64)`);
+    }
+    return Buffer.from(packed).toString("base64");
+}
 
 /** Open files coturn may hold: each allocation uses sockets on both sides. */
 export const COTURN_NOFILE = 1_048_576;
@@ -82,7 +104,7 @@ export interface CloudInitOptions {
  * @throws Error when the config still contains a `static-auth-secret` (the
  *   secret must not sit in user data), an input would break a shell line, or
  *   the relay range leaves no room for the kernel's ephemeral ports (the validator refuses such ranges),
- *   or the result exceeds {@link USER_DATA_MAX_BYTES}
+ *   or the result exceeds {@link USER_DATA_MAX_BYTES} gzip-compressed ({@link packUserData})
  */
 export function renderCloudInit(o: CloudInitOptions): string {
     if (/^static-auth-secret=/m.test(o.turnserverConf)) {
@@ -130,8 +152,7 @@ export function renderCloudInit(o: CloudInitOptions): string {
         runcmd,
     };
     const userData = "#cloud-config\n" + stringify(doc, { version: "1.1", lineWidth: 0 });
-    const bytes = Buffer.byteLength(userData, "utf8");
-    if (bytes > USER_DATA_MAX_BYTES) throw new Error(`user data is ${bytes} bytes; EC2 takes at most ${USER_DATA_MAX_BYTES} (16 KB, before base64)`);
+    packUserData(userData); // throws when it would not fit
     return userData;
 }
 

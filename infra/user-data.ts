@@ -25,7 +25,8 @@ export interface VmAddresses {
 
 /**
  * Render the VM's user data.
- * @returns the `#cloud-config` document (at most 16 KB; see cloud-init.ts USER_DATA_MAX_BYTES)
+ * @returns the `#cloud-config` document (at most 16 KB gzip-compressed; the instance gets it
+ *   through cloud-init.ts packUserData)
  * @throws Error from renderTurnserverConf / renderCloudInit (line breaks, characters a shell
  *   line cannot carry, oversize user data)
  */

@@ -30,6 +30,7 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import type { TurnConfig } from "../config";
 import { renderUserData } from "../user-data";
+import { packUserData } from "../cloud-init";
 import { buildIceServers, type RTCIceServer } from "../ice";
 import { ruleName, securityRules, serverPrivateIp } from "../network";
 import { probeListenerSpec } from "../listeners";
@@ -245,7 +246,8 @@ export class TurnServer extends pulumi.ComponentResource {
                 instanceType: cfg.instanceType,
                 iamInstanceProfile: profile.name,
                 primaryNetworkInterface: { networkInterfaceId: eni.id },
-                userData,
+                // gzip-compressed (cloud-init decompresses it): EC2's 16 KB limit applies to the compressed bytes.
+                userDataBase64: userData.apply(packUserData),
                 userDataReplaceOnChange: true,
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
                 rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 8, deleteOnTermination: true },

@@ -14,6 +14,7 @@
  * known, unless {@link atPreview} hides them), the provider resource, and
  * property dependencies (rules are grouped by their resolved `securityGroupId`).
  */
+import { gunzipSync } from "node:zlib";
 import type {
     Policies,
     PolicyResource,
@@ -217,8 +218,10 @@ export const AUTONAMED: Record<string, string> = {
  * (stack policies see outputs).
  */
 export function atPreview(resources: DeclaredResource[], markers: string[]): DeclaredResource[] {
+    // gzip-compressed user data (userDataBase64, infra/cloud-init.ts packUserData) carries its markers inside.
+    const text = (v: string) => (v.startsWith("H4sI") ? gunzipSync(Buffer.from(v, "base64")).toString("utf8") : v);
     const hide = (v: any): any => {
-        if (typeof v === "string") return markers.some((m) => v.includes(m)) ? policyProxy.unknownStringValue : v;
+        if (typeof v === "string") return markers.some((m) => text(v).includes(m)) ? policyProxy.unknownStringValue : v;
         if (Array.isArray(v)) return v.map(hide);
         if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hide(x)]));
         return v;

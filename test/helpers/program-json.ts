@@ -1,5 +1,6 @@
 /** Run test/helpers/dump-program.ts in a child process and parse its JSON. */
 import { execFile, spawnSync } from "node:child_process";
+import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import type { MockedResource } from "./mock-program";
 import { ROOT } from "./stack-config";
@@ -42,5 +43,6 @@ export function programJsonAsync(stack: string, overrides: Record<string, string
 export function userDataOf(resources: MockedResource[]): string {
     const instance = resources.find((r) => r.type === "aws:ec2/instance:Instance");
     if (!instance) throw new Error("no instance declared");
-    return instance.inputs.userData;
+    // The instance gets it gzip-compressed (infra/cloud-init.ts packUserData), as cloud-init reads it.
+    return gunzipSync(Buffer.from(instance.inputs.userDataBase64, "base64")).toString("utf8");
 }

@@ -6,7 +6,8 @@
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { COTURN_NOFILE, VM_PATHS, renderCloudInit, renderNftables, type CloudInitOptions } from "../../infra/cloud-init";
+import { COTURN_NOFILE, VM_PATHS, packUserData, renderCloudInit, renderNftables, type CloudInitOptions } from "../../infra/cloud-init";
+import { gunzipSync } from "node:zlib";
 import { DENIED_IPV4, DENIED_IPV6 } from "../../infra/peer-ranges";
 import { PortRange } from "../../infra/port-range";
 import { SYNC_PATHS } from "../../infra/secret-sync";
@@ -131,4 +132,16 @@ test("nftables without a domain: 443 is plain TURN over TCP redirected to 3478; 
     // The user data carries the ruleset that fits the stack.
     assert.equal(file(render().doc, VM_PATHS.nftables)!.content, nft);
     assert.equal(file(render({ domain: "turn.example.com" }).doc, VM_PATHS.nftables)!.content, renderNftables(true));
+});
+
+test("packUserData: gzip then base64, decompressing to the document; the same bytes on every machine (pinned), refused over 16 KB compressed", () => {
+    const text = "#cloud-config\npackage_update: true\npackages:\n  - coturn\n" + "write_files: []\n".repeat(20);
+    const packed = packUserData(text);
+    assert.equal(gunzipSync(Buffer.from(packed, "base64")).toString("utf8"), text);
+    // Pinned: fflate's output for this input. If an fflate upgrade changes it, every stack's user data changes and
+    // its instance is replaced at the next pulumi up: pin fflate back, or announce the replacement (README, Upgrading).
+    assert.equal(packed, "H4sIAAAAAAACA1NOzskvTdFNzs9Ly0znKkhMzk5MT40vLUhJLEm1UigpKk2FCRZbcSko6Cok55eUFuVxlRdllqTGp2XmAMUVomNH+STyARGJk8l4AQAA");
+    assert.equal(Buffer.from(packed, "base64").subarray(4, 8).readUInt32LE(0), 0, "gzip MTIME is zero: no timestamp in the user data");
+    const doc = render().text;
+    assert.ok(Buffer.from(packUserData(doc), "base64").length < Buffer.byteLength(doc) / 2);
 });

@@ -35,6 +35,7 @@ import { ROOT } from "../stack-config";
 import { userDataOf } from "../program-json";
 import type { MockedResource } from "../mock-program";
 import { SYNC_PATHS } from "../../../infra/secret-sync";
+import { packUserData } from "../../../infra/cloud-init";
 import { aptRepository, baseImage, chroot, extractBase } from "./image";
 import { Container, stopChild } from "./container";
 
@@ -60,6 +61,9 @@ export function cloudConfig(userData: string): CloudConfig {
  */
 export function bootInputs(program: { resources: MockedResource[] }): Omit<BootOptions, "log" | "timeoutMs"> & { doc: CloudConfig } {
     const userData = userDataOf(program.resources);
+    // The seed gets packUserData(userData): byte for byte what the instance is declared with.
+    const declared = program.resources.find((r) => r.type === "aws:ec2/instance:Instance")!.inputs.userDataBase64;
+    if (packUserData(userData) !== declared) throw new Error("packing the declared user data again gives other bytes: packUserData is not deterministic");
     const doc = cloudConfig(userData);
     const param = (name: string) => {
         const p = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter" && r.name === name);
@@ -227,7 +231,8 @@ export function prepareRoot(root: string, o: BootOptions, pki: TestPki, seed: Vm
     chroot(root, "update-ca-certificates");
     const seedDir = p("var/lib/cloud/seed/nocloud");
     mkdirSync(seedDir, { recursive: true });
-    writeFileSync(join(seedDir, "user-data"), o.userData);
+    // As EC2 hands it over: gzip-compressed (infra/cloud-init.ts packUserData); cloud-init decompresses it.
+    writeFileSync(join(seedDir, "user-data"), Buffer.from(packUserData(o.userData), "base64"));
     writeFileSync(
         join(seedDir, "meta-data"),
         stringify({ "instance-id": "i-0b00715e5ca1ab1e0", "local-hostname": "turn-boot-test", ...(seed.publicKeys ? { "public-keys": seed.publicKeys } : {}) }),
