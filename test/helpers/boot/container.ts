@@ -7,7 +7,8 @@
  * and kills it by PID if that takes too long.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { once } from "node:events";
 
 export interface ExecResult {
@@ -22,6 +23,8 @@ export class Container {
         /** PID (on the host) of the container's systemd. */
         readonly initPid: number,
         readonly root: string,
+        /** Cgroup directories that existed before nspawn ran (see cgroupDirs). */
+        private readonly cgroupsBefore: Set<string>,
     ) {}
 
     /**
@@ -30,6 +33,7 @@ export class Container {
      * init is running; throws if nspawn exits first.
      */
     static async boot(opts: { root: string; netns: string; machine: string; consoleLog: string }): Promise<Container> {
+        const cgroupsBefore = new Set(cgroupDirs());
         const out = createWriteStream(opts.consoleLog);
         const nspawn = spawn(
             "systemd-nspawn",
@@ -64,7 +68,7 @@ export class Container {
         })();
         const initPid = await Promise.race([started, exited]);
         exited.catch(() => {});
-        return new Container(nspawn, initPid, opts.root);
+        return new Container(nspawn, initPid, opts.root, cgroupsBefore);
     }
 
     /** Run a command inside the container (all its namespaces), as root. */
@@ -99,9 +103,22 @@ export class Container {
         }
     }
 
-    /** Power the container off (SIGTERM to nspawn); SIGKILL it if it is not down within 30 s. */
-    stop(): Promise<void> {
-        return stopChild(this.nspawn, 30_000);
+    /**
+     * Power the container off (SIGTERM to nspawn); SIGKILL it if it is not down within 30 s.
+     * Then remove the cgroups nspawn made for it: with `--keep-unit` on a host without systemd,
+     * nspawn creates `payload/` and `supervisor/` at the top of the cgroup hierarchy and leaves
+     * them behind (found after a boot test run), so the machine would not be left as found.
+     */
+    async stop(): Promise<void> {
+        await stopChild(this.nspawn, 30_000);
+        for (const dir of cgroupDirs().reverse()) {
+            if (this.cgroupsBefore.has(dir)) continue;
+            try {
+                rmdirSync(dir); // a cgroup directory goes with rmdir once no process is in it
+            } catch {
+                /* still populated or already gone: left to the kernel's own release */
+            }
+        }
     }
 }
 
@@ -118,6 +135,35 @@ export async function stopChild(child: ChildProcess, killAfterMs = 10_000): Prom
     const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
     await done;
     clearTimeout(timer);
+}
+
+/**
+ * Every directory (depth first, parents before children) of the cgroup hierarchies
+ * systemd-nspawn writes to: the cgroup v2 mount and the v1 `name=systemd` one (/proc/self/mounts).
+ */
+function cgroupDirs(): string[] {
+    const roots = safeRead("/proc/self/mounts")
+        .split("\n")
+        .map((l) => l.split(" "))
+        .filter(([, , type, options]) => type === "cgroup2" || (type === "cgroup" && (options ?? "").split(",").includes("name=systemd")))
+        .map(([, mountPoint]) => mountPoint);
+    const out: string[] = [];
+    const walk = (dir: string) => {
+        let entries;
+        try {
+            entries = readdirSync(dir, { withFileTypes: true });
+        } catch {
+            return;
+        }
+        for (const e of entries) {
+            if (!e.isDirectory()) continue;
+            const sub = join(dir, e.name);
+            out.push(sub);
+            walk(sub);
+        }
+    };
+    for (const root of roots) walk(root);
+    return out;
 }
 
 function safeRead(path: string): string {
