@@ -14,8 +14,10 @@
  *     post-install start from running coturn before its config exists;
  *  3. final stage, `runcmd`: load the firewall, copy the shared secrets from
  *     SSM Parameter Store (SecureStrings) into coturn's SQLite database and
- *     install the config root:turnserver 0640, start the timer that keeps the
- *     secrets in sync (secret-sync.ts), enable and start coturn, then (with a domain)
+ *     install the config root:turnserver 0640, fetch the admin CLI password and
+ *     append its hash to the config (reaper.ts), start the timer that keeps the
+ *     secrets in sync (secret-sync.ts), enable and start coturn, start the session
+ *     reaper's timer (reaper.ts), then (with a domain)
  *     start obtaining the Let's Encrypt certificate, and install the SSM agent.
  *
  * No runtime IP discovery: the private and public addresses are rendered into
@@ -29,6 +31,7 @@ import type { DebianArch } from "./instance-types";
 import { ephemeralPortRange, type PortRange } from "./port-range";
 import { previousSecretParameterName } from "./rotation";
 import { secretSyncScript, secretSyncService, secretSyncTimer, SYNC_PATHS } from "./secret-sync";
+import { cliFirewallRules, reaperParameterNames, reaperUserData } from "./reaper";
 
 /** Where things live on the VM. */
 export const VM_PATHS = {
@@ -125,15 +128,24 @@ export function renderCloudInit(o: CloudInitOptions): string {
         { path: VM_PATHS.nftablesUnit, owner: "root:root", permissions: "0644", content: firewallUnit() },
         { path: VM_PATHS.sysctl, owner: "root:root", permissions: "0644", content: sysctls(o) },
     ];
+    // The session reaper (reaper.ts): coturn's config must enable the admin CLI on loopback (turnserver-conf.ts adminCli).
+    const names = reaperParameterNames(o.secretParameterName);
+    const reaper = reaperUserData({ region: o.region, cliPasswordParameterName: names.cliPassword, revocationsParameterName: names.revocations, confFile: VM_PATHS.conf });
+    files.push(...reaper.files);
     const packages = ["coturn", "awscli", "nftables"];
     const runcmd: string[][] = [
         ["systemctl", "daemon-reload"],
         ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
         [VM_PATHS.configureScript],
+        // After the config is installed, before coturn reads it: the CLI password's hash. Retried like the secrets'
+        // read; if it still fails, coturn runs with its CLI off (mainrelay.c: "Empty cli-password, and so telnet cli interface is
+        // disabled"), TURN keeps working, and the reaper's failed runs show in `systemctl --failed`.
+        ["sh", "-c", `for i in 1 2 3 4 5; do ${reaper.setup.join(" ")} && exit; sleep $((i * 3)); done; exit 1`],
         ["systemctl", "enable", "--now", "turn-stack-secrets.timer"],
         ["systemctl", "enable", "coturn.service"],
         ["systemctl", "restart", "coturn.service"],
+        reaper.enable,
     ];
     if (o.domain) {
         packages.push("certbot");
@@ -225,7 +237,8 @@ install -o root -g turnserver -m 0640 ${VM_PATHS.confBase} ${VM_PATHS.conf}
  * replies there). Relayed data never leaves from a listening port: it leaves
  * from the relay port range. systemd starts coturn as its user, so its
  * listening sockets belong to that user too (found by test/boot.test.ts,
- * whose client is in the VPC's private range).
+ * whose client is in the VPC's private range). First in the output chain: only
+ * root may reach coturn's admin CLI on loopback (reaper.ts cliFirewallRules).
  * @param tls whether the server has a domain (TLS listeners)
  */
 export function renderNftables(tls: boolean): string {
@@ -258,6 +271,7 @@ ${redirects.join("\n")}
 \t}
 \tchain output {
 \t\ttype filter hook output priority filter; policy accept;
+${cliFirewallRules().map((r) => `\t\t${r}`).join("\n")}
 \t\tmeta skuid "turnserver" meta l4proto { tcp, udp } th sport { ${answerPorts.join(", ")} } accept comment "answers from the TURN listeners, also to clients in private networks"
 \t\tmeta skuid "turnserver" ip daddr @non_public_v4 counter drop comment "relay to non-public IPv4"
 \t\tmeta skuid "turnserver" ip6 daddr @non_public_v6 counter drop comment "relay to non-public IPv6"

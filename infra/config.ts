@@ -13,6 +13,8 @@ import { maxClientCidrs, securityRuleCounts, SG_RULES_PER_DIRECTION_QUOTA, SG_RU
 import { isSupportedRegion, AWS_PARTITION } from "./aws-region";
 import { instanceTypeInfo, knownFamilies, type DebianArch } from "./instance-types";
 import { SHARED_SECRET_PATTERN } from "./rotation";
+import { consumerNameProblem } from "./credentials";
+import { revocationsValue } from "./reaper";
 
 /** Config namespace: the Pulumi project name. */
 export const NAMESPACE = "turn";
@@ -57,6 +59,7 @@ export const CONFIG_KEYS = {
     sharedSecret: { type: "string", default: "", description: "The current TURN REST API shared secret, a Pulumi secret set by npm run rotate-secret (never by hand). Empty: the secret generated at the first pulumi up." },
     previousSharedSecret: { type: "string", default: "", description: "The secret before the last rotation, a Pulumi secret set by npm run rotate-secret; coturn accepts it until turn:secretRotatedAt plus the longest credential lifetime." },
     secretRotatedAt: { type: "string", default: "", description: "ISO 8601 time of the last rotation (set by npm run rotate-secret); the previous secret's overlap starts here." },
+    revokedConsumers: { type: "array", default: [], description: "Revoked consumers as <name>=<ISO 8601 until> (set by npm run revoke): the VM closes their sessions and keeps closing them until then." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -101,6 +104,48 @@ export interface TurnConfig {
     /** The secret before the last rotation and when it was rotated (`turn:previousSharedSecret`, `turn:secretRotatedAt`); see rotation.ts. */
     previousSharedSecret?: string;
     secretRotatedAt?: Date;
+    /** `turn:revokedConsumers`: consumer name -> until when its sessions are closed (reaper.ts revocationsValue). */
+    revokedConsumers: Record<string, Date>;
+}
+
+/** Largest revocation list: an SSM Standard-tier parameter value holds at most 4 KB (SSM API Reference, PutParameter Value). */
+export const MAX_REVOCATIONS_BYTES = 4096;
+
+/** ISO 8601 time with zone, as turn-stack's time keys take it. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * One `turn:revokedConsumers` entry, `<consumer>=<ISO 8601 until>`, e.g. `neko=2026-12-01T12:00:00Z`.
+ * @returns the parsed entry, or `problem` naming what is wrong (the consumer name rule is credentials.ts consumerNameProblem)
+ */
+export function parseRevocation(entry: string): { name: string; until: Date } | { problem: string } {
+    const eq = entry.indexOf("=");
+    if (eq < 0) return { problem: "must be <consumer>=<ISO 8601 until>, e.g. neko=2026-12-01T12:00:00Z (set by npm run revoke)" };
+    const [name, untilRaw] = [entry.slice(0, eq), entry.slice(eq + 1)];
+    const nameProblem = consumerNameProblem("consumer", name);
+    if (nameProblem) return { problem: nameProblem };
+    const until = new Date(untilRaw);
+    if (untilRaw.length > 40 || !ISO_TIME.test(untilRaw) || Number.isNaN(until.getTime())) {
+        return { problem: `until ${JSON.stringify(untilRaw)}: must be an ISO 8601 time with zone, e.g. 2026-12-01T12:00:00Z` };
+    }
+    return { name, until };
+}
+
+/** The `turn:revokedConsumers` entry for a revocation: `<name>=<until, ISO 8601 UTC>`. */
+export function revocationEntry(name: string, until: Date): string {
+    return `${name}=${until.toISOString()}`;
+}
+
+/**
+ * The `turn:revokedConsumers` list after `npm run revoke`: the entries still running at `now`, plus the consumer
+ * until `until` (a consumer revoked again keeps the later time), or without it when `until` is undefined (--undo);
+ * sorted by name, so the same revocations give the same config.
+ * @param current the stack's list (parseTurnConfig revokedConsumers)
+ */
+export function revokedList(current: Record<string, Date>, consumer: string, until: Date | undefined, now: Date): string[] {
+    const next = Object.entries(current).filter(([name, t]) => t > now && name !== consumer);
+    if (until) next.push([consumer, current[consumer] && current[consumer] > until ? current[consumer] : until]);
+    return next.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, t]) => revocationEntry(name, t));
 }
 
 /** Longest Pulumi project or stack name: "limited to 100 characters" (Pulumi CLI, stack name validation). */
@@ -376,6 +421,20 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         problems.push(`${NAMESPACE}:previousSharedSecret equals ${NAMESPACE}:sharedSecret: a rotation makes a new secret (npm run rotate-secret)`);
     }
 
+    // revocations (reaper.ts): one entry per consumer
+    const revokedConsumers: Record<string, Date> = {};
+    for (const entry of list("revokedConsumers")) {
+        const r = parseRevocation(entry);
+        if ("problem" in r) bad("revokedConsumers", entry, r.problem);
+        else if (r.name in revokedConsumers) bad("revokedConsumers", entry, `names consumer ${r.name} twice; one entry per consumer`);
+        else revokedConsumers[r.name] = r.until;
+    }
+    // The list reaches the VM as one SSM String parameter of the Standard tier: at most 4 KB (SSM API Reference, PutParameter Value).
+    const revocationsBytes = Buffer.byteLength(revocationsValue(revokedConsumers));
+    if (revocationsBytes > MAX_REVOCATIONS_BYTES) {
+        bad("revokedConsumers", `${Object.keys(revokedConsumers).length} entries`, `make ${revocationsBytes} bytes in SSM, at most ${MAX_REVOCATIONS_BYTES}: npm run revoke drops entries whose time has passed`);
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         mode,
@@ -402,6 +461,7 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         sharedSecret: sharedSecret || undefined,
         previousSharedSecret: previousSharedSecret || undefined,
         secretRotatedAt,
+        revokedConsumers,
     };
 }
 

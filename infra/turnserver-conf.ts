@@ -8,12 +8,13 @@
  *
  * Hardening (RFC 8656 §21): every non-public IPv4/IPv6 peer range is denied
  * (see {@link COTURN_DENIED_RANGES}), multicast peers, TCP relay (RFC 6062),
- * the telnet CLI, DTLS, RFC 5780 NAT discovery and the SOFTWARE attribute are
+ * the telnet CLI (on the VM: loopback only, for the reaper), DTLS, RFC 5780 NAT discovery and the SOFTWARE attribute are
  * off, TLS is 1.2+ with ECDHE/AEAD ciphers, and allocations are quota-bound.
  */
 import { COTURN_DENIED_RANGES, coturnRange } from "./peer-ranges";
 import { TURN_PORT, TURNS_PORT } from "./listeners";
 import type { PortRange } from "./port-range";
+import { CLI_CONF_LINES } from "./reaper";
 
 /** ECDHE key exchange with AEAD ciphers only (Mozilla "intermediate" TLS 1.2 list). */
 export const TLS_CIPHERS = [
@@ -54,6 +55,11 @@ export interface TurnserverConfOptions {
      * `static-auth-secret` lines, so a rotation needs no restart (infra/secret-sync.ts).
      */
     userdb?: string;
+    /**
+     * The VM only: coturn's admin CLI on 127.0.0.1 ({@link CLI_CONF_LINES}, reaper.ts) instead of `no-cli`, for
+     * the session reaper; its hashed password is appended at boot. Local runs keep `no-cli`.
+     */
+    adminCli?: boolean;
     /** Where logs go: `syslog` (journald on the VM, default) or `stdout` (local runs). */
     log?: "syslog" | "stdout";
     /**
@@ -118,7 +124,7 @@ export function renderTurnserverConf(o: TurnserverConfOptions): string {
         "max-allocate-lifetime=3600",
         "",
         "# Hardening",
-        "no-cli",
+        ...(o.adminCli ? CLI_CONF_LINES : ["no-cli"]),
         "no-software-attribute",
         "no-tcp-relay",
         "no-multicast-peers",

@@ -43,6 +43,7 @@ export function renderUserData(cfg: TurnConfig, vm: VmAddresses): string {
             userQuota: cfg.userQuota,
             totalQuota: cfg.totalQuota,
             userdb: SYNC_PATHS.userdb,
+            adminCli: true,
         }),
         region: vm.region,
         secretParameterName: vm.secretParameterName,

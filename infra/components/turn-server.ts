@@ -9,7 +9,9 @@
  *    both addresses are known before the instance exists and survive its
  *    replacement (the Elastic IP is `protect`ed when `protectAddress`);
  *  - the TURN shared secret (`@pulumi/random`), kept as a Pulumi secret and an
- *    SSM Parameter Store SecureString that only this instance's role can read;
+ *    SSM Parameter Store SecureString that only this instance's role can read, with
+ *    the previous one (rotation.ts), coturn's admin CLI password (SecureString) and the
+ *    revocation list (String) for the session reaper (reaper.ts);
  *  - an IAM role for SSM Session Manager (no SSH, no key pair);
  *  - the instance: Debian 12 for the type's architecture, IMDSv2 only with hop
  *    limit 1, encrypted gp3 root volume, user data from cloud-init.ts, replaced
@@ -36,6 +38,7 @@ import { ruleName, securityRules, serverPrivateIp } from "../network";
 import { probeListenerSpec } from "../listeners";
 import { recoverActionArn } from "../aws-region";
 import { overlapEnd, previousSecretParameterName, previousSecretValue } from "../rotation";
+import { reaperParameterNames, revocationsValue } from "../reaper";
 
 /** AWS account that publishes the official Debian AMIs (Debian cloud team, wiki.debian.org/Cloud/AmazonEC2Image). */
 export const DEBIAN_AMI_OWNER = "136693071363";
@@ -167,7 +170,29 @@ export class TurnServer extends pulumi.ComponentResource {
             parent,
         );
 
-        // Instance role: Session Manager and this one parameter, nothing else.
+        // The session reaper (reaper.ts): coturn's admin CLI password, generated once and kept (only its hash reaches
+        // coturn's config, at boot), and the revocation list (turn:revokedConsumers; consumer names are not secret).
+        // A revocation changes only this parameter's value: no user data change, no replacement.
+        const reaperNames = reaperParameterNames(args.secretParameterName);
+        const cliPassword = new random.RandomPassword(`${name}-cli-password`, { length: 32, special: false }, parent);
+        const cliParameter = new aws.ssm.Parameter(
+            `${name}-cli-password-param`,
+            { name: reaperNames.cliPassword, type: "SecureString", value: cliPassword.result, description: "turn-stack coturn admin CLI password (loopback only, root only)", tags: tags("cli-password") },
+            parent,
+        );
+        const revocations = new aws.ssm.Parameter(
+            `${name}-revoked-consumers-param`,
+            {
+                name: reaperNames.revocations,
+                type: "String",
+                value: revocationsValue(cfg.revokedConsumers),
+                description: "turn-stack revoked consumers: JSON consumer name to until (unix seconds), set by npm run revoke",
+                tags: tags("revoked-consumers"),
+            },
+            parent,
+        );
+
+        // Instance role: Session Manager and its own parameters, nothing else.
         const role = new aws.iam.Role(
             `${name}-role`,
             {
@@ -184,11 +209,11 @@ export class TurnServer extends pulumi.ComponentResource {
             `${name}-role-policy`,
             {
                 role: role.id,
-                policy: pulumi.all([parameter.arn, previous.arn]).apply(([arn, previousArn]) =>
+                policy: pulumi.all([parameter.arn, previous.arn, cliParameter.arn, revocations.arn]).apply((arns) =>
                     JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
-                            { Sid: "ReadTurnSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: [arn, previousArn] },
+                            { Sid: "ReadTurnSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: arns },
                             {
                                 // The Session Manager actions of AmazonSSMManagedInstanceCore, without its ssm:GetParameter(s) on "*".
                                 Sid: "SessionManager",
@@ -259,7 +284,7 @@ export class TurnServer extends pulumi.ComponentResource {
                 // The network interface (and so the Elastic IP) can attach to one instance at a time.
                 deleteBeforeReplace: true,
                 ignoreChanges: cfg.amiId ? [] : ["ami"],
-                dependsOn: [parameter, previous, rolePolicy],
+                dependsOn: [parameter, previous, cliParameter, revocations, rolePolicy],
             },
         );
         this.instanceId = instance.id;

@@ -31,6 +31,8 @@ import { runProbe, runTs, startUdpListener } from "../helpers/run";
 import { ROOT } from "../helpers/stack-config";
 import { bootInputs, bootUserData, EDGE_IP, PUBLIC_PEER, VM_IP, type BootedVm } from "../helpers/boot/vm";
 import { BREAKS, breakUserData } from "../helpers/boot/break";
+import { CLI_PORT, EXPIRY_BOUND_SECONDS, REAPER_PATHS, reaperParameterNames } from "../../infra/reaper";
+import { mintTurnCredential } from "../../infra/credentials";
 
 const inputs = bootInputs(programJson("prod"));
 const declared = inputs.userData;
@@ -40,6 +42,10 @@ const domain = "turn.example.com";
 const breakWay = process.env.TURN_STACK_BOOT_BREAK;
 const userData = breakWay ? breakUserData(declared, breakWay) : declared;
 const PEER_PORT = 40_000;
+/** The reaper's SSM parameters (infra/reaper.ts), beside the secret's. */
+const reaperNames = reaperParameterNames(inputs.parameterName);
+/** The short-lived credential's lifetime in the reaper check: short, so the check stays quick. */
+const SHORT_TTL_SECONDS = 20;
 
 let vm: BootedVm | undefined;
 const children: ChildProcess[] = [];
@@ -120,7 +126,9 @@ check("coturn reads the rendered config (root:turnserver 0640) and the stack's s
     assert.equal(mode, "root:turnserver 640", `${VM_PATHS.conf} is ${mode}: coturn (user turnserver) must be able to read it, nobody else`);
     const conf = sh(vm, `cat ${VM_PATHS.conf}`) + "\n";
     const base = sh(vm, `cat ${VM_PATHS.confBase}`) + "\n";
-    assert.equal(conf, base, "the config is the rendered one, as the user data wrote it");
+    assert.ok(conf.startsWith(base), "the config is the rendered one, as the user data wrote it");
+    // The reaper's setup appended the admin CLI password's salted hash (never the password: reaper.ts).
+    assert.match(conf.slice(base.length), /^cli-password=\$5\$[0-9a-f]{16}\$[0-9a-f]{64}\n$/, "only the CLI password's hash is appended to the config");
     assert.doesNotMatch(conf, /^static-auth-secret/m, "no secret in the config: coturn reads the secrets from its database");
     assert.match(conf, new RegExp(`^userdb=${SYNC_PATHS.userdb}$`, "m"));
     const db = sh(vm, `stat -c '%U:%G %a' ${SYNC_PATHS.userdb} $(dirname ${SYNC_PATHS.userdb})`);
@@ -138,10 +146,12 @@ check("the secret came from SSM, signed with the instance profile credentials fr
     assert.ok(imds.some((r) => r.path.startsWith("/latest/meta-data/iam/security-credentials/") && r.status === 200), "no credentials were read");
     const ssm = vm.requests.filter((r) => r.service === "ssm");
     // The first sync (the configure script) reads both parameters; the timer repeats that every SECRET_SYNC_PERIOD_SECONDS.
-    assert.deepEqual(ssm.slice(0, 2).map((r) => r.name), [inputs.parameterName, inputs.previousParameterName]);
+    // The reaper's setup reads the CLI password once (decrypted), then the reaper reads the revocation list (a String).
+    assert.deepEqual(ssm.slice(0, 3).map((r) => r.name), [inputs.parameterName, inputs.previousParameterName, reaperNames.cliPassword]);
+    assert.equal(ssm.filter((r) => r.name === reaperNames.cliPassword).length, 1, "the CLI password is read once, at boot");
     for (const { target, name, withDecryption, signature, status } of ssm) {
-        assert.deepEqual({ target, withDecryption, signature, status }, { target: "AmazonSSM.GetParameter", withDecryption: true, signature: "valid", status: 200 });
-        assert.ok([inputs.parameterName, inputs.previousParameterName].includes(name), `read ${name}`);
+        assert.deepEqual({ target, withDecryption, signature, status }, { target: "AmazonSSM.GetParameter", withDecryption: name !== reaperNames.revocations, signature: "valid", status: 200 }, name);
+        assert.ok([inputs.parameterName, inputs.previousParameterName, reaperNames.cliPassword, reaperNames.revocations].includes(name), `read ${name}`);
     }
     assert.equal(vm.container.exec("systemctl", "is-enabled", "turn-stack-secrets.timer").stdout.trim(), "enabled");
     assert.equal(vm.container.exec("systemctl", "is-active", "turn-stack-secrets.timer").stdout.trim(), "active", "the secret sync timer is not running");
@@ -299,6 +309,59 @@ async function secondsUntil(what: string, probe: () => Promise<boolean>, boundS:
         await new Promise((r) => setTimeout(r, 500));
     }
 }
+
+/** Connect to coturn's admin CLI on the VM as `user` and read its greeting, or the error. */
+function cliAs(vm: BootedVm, user: string): string {
+    const code = `import socket\ntry:\n    s = socket.create_connection(("127.0.0.1", ${CLI_PORT}), 3); print("answer: %r" % s.recv(200))\nexcept OSError as e: print("error: %s" % e)`;
+    const group = user === "nobody" ? "nogroup" : user;
+    return vm.container.check("setpriv", `--reuid=${user}`, `--regid=${group}`, "--clear-groups", "/usr/bin/python3", "-c", code).trim();
+}
+
+check(`reaper: coturn's admin CLI on 127.0.0.1 only and for root only; an allocation made with a ${SHORT_TTL_SECONDS} s credential is closed within ${EXPIRY_BOUND_SECONDS} s of its expiry, one with a valid credential keeps relaying`, async (vm) => {
+    assert.equal(vm.container.exec("systemctl", "is-active", "turn-stack-reaper.timer").stdout.trim(), "active", "the reaper's timer is not running");
+    // The password: root-only on disk, from SSM; never in coturn's config or a journal.
+    const password = inputs.parameters[reaperNames.cliPassword];
+    assert.equal(sh(vm, `stat -c '%U:%G %a' ${REAPER_PATHS.cliPassword}`), "root:root 600");
+    assert.equal(readFileSync(join(vm.work, "root", REAPER_PATHS.cliPassword), "utf8"), password, "the CLI password is SSM's");
+    assert.ok(!sh(vm, `cat ${VM_PATHS.conf}`).includes(password), "the CLI password is in coturn's config");
+    // Listening on 127.0.0.1 only (/proc/net/tcp: local address in hex, state 0A is LISTEN).
+    const hexPort = CLI_PORT.toString(16).toUpperCase().padStart(4, "0");
+    const listeners = sh(vm, "cat /proc/net/tcp /proc/net/tcp6").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === "0A").map((f) => f[1]);
+    assert.deepEqual(listeners, [`0100007F:${hexPort}`], "coturn's CLI listens on 127.0.0.1 only");
+    assert.match(cliAs(vm, "root"), /^answer: b(['"]).+\1$/, "root gets the CLI's greeting");
+    for (const user of ["nobody", "turnserver"]) assert.match(cliAs(vm, user), /^error: .*(Connection refused|reset)/, `${user} reached the CLI`);
+
+    const peer = await peerListener(vm);
+    const short = mintTurnCredential(secret, { ttlSeconds: SHORT_TTL_SECONDS, userId: "boot-short" });
+    const valid = mintTurnCredential(secret, { ttlSeconds: 600, userId: "boot-valid" });
+    const held = [short, valid].map((c) => holdAllocation(vm, [VM_IP, "3478", "udp", PUBLIC_PEER, String(PEER_PORT)], { TURN_USERNAME: c.username, TURN_CREDENTIAL: c.credential }));
+    const [shortHeld, validHeld] = await Promise.all(held);
+    try {
+        assert.equal(await shortHeld.send("short-before"), "sent short-before");
+        assert.equal(await validHeld.send("valid-before"), "sent valid-before");
+        const journal = () => vm.container.exec("journalctl", "--no-pager", "-o", "cat", "-u", "turn-stack-reaper.service").stdout;
+        const closed = new RegExp(`^turn-stack-reaper: closed session \\d+ of ${short.username} \\(expired\\)$`, "m");
+        const waitMs = (short.expiresAt + EXPIRY_BOUND_SECONDS) * 1000 - Date.now() + 2000;
+        await vm.container.waitFor("the reaper to close the expired allocation", () => (closed.test(journal()) ? true : undefined), waitMs, 250);
+        const after = Date.now() / 1000 - short.expiresAt;
+        console.log(`boot test: the reaper closed the expired allocation ${after.toFixed(1)} s after its credential expired (bound ${EXPIRY_BOUND_SECONDS} s)`);
+        assert.ok(after <= EXPIRY_BOUND_SECONDS, `closed ${after.toFixed(1)} s after expiry`);
+        assert.doesNotMatch(journal(), new RegExp(`of ${valid.username} `), "the reaper closed the valid allocation");
+        assert.match(await shortHeld.send("short-after"), /^error short-after/, "the expired allocation still answers");
+        assert.equal(await validHeld.send("valid-after"), "sent valid-after", "the valid allocation stopped relaying");
+        await vm.container.waitFor("the valid allocation's datagrams at the peer", () => (["short-before", "valid-before", "valid-after"].every((t) => peer.lines.some((l) => l.endsWith(` ${t}`))) ? true : undefined), 10_000, 100);
+        assert.ok(!peer.lines.some((l) => l.endsWith(" short-after")), "the expired allocation still relays");
+        // The revocation list: read from SSM as a String, copied root-only; no failed run; the password never logged.
+        assert.ok(vm.requests.some((r) => r.service === "ssm" && r.name === reaperNames.revocations && r.status === 200), "the reaper never read the revocation list");
+        assert.equal(sh(vm, `stat -c '%a' ${REAPER_PATHS.revocations}`) + " " + sh(vm, `cat ${REAPER_PATHS.revocations}`), "600 {}");
+        assert.equal(sh(vm, "systemctl show -P Result turn-stack-reaper.service"), "success");
+        assert.ok(!(journal() + sh(vm, "journalctl --no-pager -o cat -u coturn.service")).includes(password), "the CLI password is in a journal");
+    } finally {
+        shortHeld.stop();
+        validHeld.stop();
+        peer.stop();
+    }
+});
 
 // Runs last: it rotates the stack's secret (checks after it would have to use the rotated one).
 check(`rotation: a live allocation keeps relaying; the new secret works within ${SECRET_PICKUP_BOUND_SECONDS} s, the previous one until its notAfter, then 401`, async (vm) => {

@@ -1,6 +1,6 @@
 /**
  * The host firewall around coturn's admin CLI, with real nftables in a network namespace the test creates and
- * removes: the prod ruleset (infra/cloud-init.ts renderNftables) with the reaper's rules (infra/reaper.ts
+ * removes: the prod ruleset (infra/cloud-init.ts renderNftables), which carries the reaper's rules (infra/reaper.ts
  * cliFirewallRules) at the top of its output chain. A listener on 127.0.0.1:CLI_PORT runs as user turnserver, as
  * coturn's CLI does on the VM. Root connects and gets its answers (despite the ruleset's drop of the coturn
  * user's traffic to non-public addresses); any other user, coturn's own included, is reset at connect.
@@ -20,12 +20,13 @@ let ns: Netns | undefined;
 let listener: ChildProcess | undefined;
 const work = mkdtempSync(join(tmpdir(), "turn-stack-cli-fw-"));
 
-/** The prod ruleset with `rules` first in its output chain. */
+/** The prod ruleset as the user data carries it (the reaper's rules first in its output chain), keeping only `rules` of them. */
 function ruleset(rules: string[]): string {
     const nft = renderNftables(true);
     const head = "\t\ttype filter hook output priority filter; policy accept;\n";
-    assert.equal(nft.split(head).length, 2, "the output chain's header moved");
-    return nft.replace(head, head + rules.map((r) => `\t\t${r}\n`).join(""));
+    const ours = cliFirewallRules().map((r) => `\t\t${r}\n`).join("");
+    assert.ok(nft.includes(head + ours), "the reaper's rules are not first in the output chain");
+    return nft.replace(head + ours, head + rules.map((r) => `\t\t${r}\n`).join(""));
 }
 
 function load(rules: string[]) {

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { parseDocument, stringify } from "yaml";
 import { parseTurnConfig } from "../../infra/config";
 import { renderTurnserverConf } from "../../infra/turnserver-conf";
+import { REAPER_PATHS } from "../../infra/reaper";
 import { VM_PATHS, COTURN_NOFILE } from "../../infra/cloud-init";
 import { SYNC_PATHS } from "../../infra/secret-sync";
 import { programJson, userDataOf } from "../helpers/program-json";
@@ -81,6 +82,8 @@ for (const [stack, { resources }] of Object.entries(stacks)) {
             tls: cfg.domain ? { certFile: VM_PATHS.tlsCert, keyFile: VM_PATHS.tlsKey } : undefined,
             // The secrets live in coturn's SQLite database, synced from SSM (infra/secret-sync.ts).
             userdb: SYNC_PATHS.userdb,
+            // coturn's admin CLI on 127.0.0.1 for the session reaper (infra/reaper.ts).
+            adminCli: true,
         });
         assert.equal(base.content, expected);
         assert.equal(base.permissions, "0600");
@@ -92,6 +95,10 @@ for (const [stack, { resources }] of Object.entries(stacks)) {
         assert.ok(idx("turn-stack-firewall") >= 0);
         assert.ok(idx("turn-stack-firewall") < idx(VM_PATHS.configureScript));
         assert.ok(idx(VM_PATHS.configureScript) < idx("restart coturn"));
+        // The reaper's setup appends the CLI password's hash to the installed config before coturn reads it; its timer starts after coturn.
+        assert.ok(idx(VM_PATHS.configureScript) < idx(`${REAPER_PATHS.script} setup`));
+        assert.ok(idx(`${REAPER_PATHS.script} setup`) < idx("restart coturn"));
+        assert.ok(idx("restart coturn") < idx("turn-stack-reaper.timer"));
         const dropIn = d.write_files.find((f) => f.path === VM_PATHS.dropIn)!.content;
         assert.match(dropIn, new RegExp(`^ConditionPathExists=${VM_PATHS.conf}$`, "m"));
         assert.match(dropIn, /^ExecStart=$/m);

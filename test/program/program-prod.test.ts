@@ -29,14 +29,22 @@ test("declares the component and its children, all named turn-* under it", () =>
         "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable",
         "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/networkInterface:NetworkInterface", "aws:ec2/eip:Eip",
         "aws:ec2/instance:Instance", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
-        "aws:iam/instanceProfile:InstanceProfile", "random:index/randomPassword:RandomPassword", "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:iam/instanceProfile:InstanceProfile", "aws:cloudwatch/metricAlarm:MetricAlarm",
     ]) {
         const r = one(t);
         assert.match(r.name, /^turn-/, t);
         assert.equal(r.parent, "turn", `${t} is a child of the component`);
     }
-    // Two SSM parameters: the current secret (the same resource as before rotation existed) and the previous one (rotation.ts).
-    assert.deepEqual(byType("aws:ssm/parameter:Parameter").map((r) => [r.name, r.parent]).sort(), [["turn-previous-secret-param", "turn"], ["turn-secret-param", "turn"]]);
+    // Two generated passwords: the TURN secret (the same resource as before rotation existed) and coturn's admin CLI password (reaper.ts).
+    assert.deepEqual(byType("random:index/randomPassword:RandomPassword").map((r) => [r.name, r.parent]).sort(), [["turn-cli-password", "turn"], ["turn-secret", "turn"]]);
+    // Four SSM parameters: the current secret (the same resource as before rotation existed), the previous one (rotation.ts),
+    // the CLI password and the revocation list (reaper.ts).
+    assert.deepEqual(byType("aws:ssm/parameter:Parameter").map((r) => [r.name, r.parent]).sort(), [
+        ["turn-cli-password-param", "turn"],
+        ["turn-previous-secret-param", "turn"],
+        ["turn-revoked-consumers-param", "turn"],
+        ["turn-secret-param", "turn"],
+    ]);
 });
 
 test("security group: one described ingress rule per TURN port and the relay range, from clientCidrs; explicit egress", () => {
@@ -84,21 +92,27 @@ test("Elastic IP sits on the ENI with the fixed private IP and is protected in p
     assert.equal(eip.protect, true);
 });
 
-test("the instance role reads only its own two parameters (current and previous secret) and has no ssm:GetParameter on *", () => {
+test("the instance role reads only its own four parameters (current and previous secret, CLI password, revocations) and has no ssm:GetParameter on *", () => {
     const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy").inputs.policy);
     const named = (n: string) => byType("aws:ssm/parameter:Parameter").find((r) => r.name === n)!;
-    const [param, previous] = [named("turn-secret-param"), named("turn-previous-secret-param")];
-    assert.deepEqual([param.inputs.type, previous.inputs.type], ["SecureString", "SecureString"]);
+    const [param, previous, cli, revoked] = [named("turn-secret-param"), named("turn-previous-secret-param"), named("turn-cli-password-param"), named("turn-revoked-consumers-param")];
+    assert.deepEqual([param.inputs.type, previous.inputs.type, cli.inputs.type, revoked.inputs.type], ["SecureString", "SecureString", "SecureString", "String"]);
     assert.equal(param.inputs.name, "/turn-stack/turn/prod/static-auth-secret");
     assert.equal(previous.inputs.name, "/turn-stack/turn/prod/previous-auth-secret");
+    assert.equal(cli.inputs.name, "/turn-stack/turn/prod/cli-password");
+    assert.equal(revoked.inputs.name, "/turn-stack/turn/prod/revoked-consumers");
+    // The provider marks every parameter value secret; the list itself is plain JSON.
+    assert.equal(revoked.inputs.value?.value ?? revoked.inputs.value, "{}", "no revocations in prod's config");
     let reads = 0;
     for (const s of policy.Statement) {
         const actions = [s.Action].flat();
         if (actions.some((a: string) => a.startsWith("ssm:GetParameter"))) {
             reads++;
-            assert.equal(s.Resource.length, 2);
+            assert.equal(s.Resource.length, 4);
             assert.match(s.Resource[0], /turn-secret-param/);
             assert.match(s.Resource[1], /turn-previous-secret-param/);
+            assert.match(s.Resource[2], /turn-cli-password-param/);
+            assert.match(s.Resource[3], /turn-revoked-consumers-param/);
         }
     }
     assert.equal(reads, 1);

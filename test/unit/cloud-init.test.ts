@@ -11,6 +11,7 @@ import { gunzipSync } from "node:zlib";
 import { DENIED_IPV4, DENIED_IPV6 } from "../../infra/peer-ranges";
 import { PortRange } from "../../infra/port-range";
 import { SYNC_PATHS } from "../../infra/secret-sync";
+import { REAPER_PATHS, cliFirewallRules } from "../../infra/reaper";
 
 const base: CloudInitOptions = {
     turnserverConf: "listening-ip=10.73.0.10\nrealm=turn.example.com\n",
@@ -52,17 +53,21 @@ test("cloud-init: files are root-owned with string modes; the config goes in wit
     assert.equal(file(doc, VM_PATHS.certUnit), undefined, "no certificate without a domain");
 });
 
-test("cloud-init: boot order: firewall, then the secrets and the config, then the secret sync timer, then coturn; the SSM agent last", () => {
+test("cloud-init: boot order: firewall, then the secrets and the config, the CLI password, the secret sync timer, then coturn, then the reaper's timer; the SSM agent last", () => {
     const { doc } = render();
-    assert.deepEqual(doc.runcmd.slice(0, 7), [
+    assert.deepEqual(doc.runcmd.slice(0, 9), [
         ["systemctl", "daemon-reload"],
         ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
         [VM_PATHS.configureScript],
+        ["sh", "-c", `for i in 1 2 3 4 5; do ${REAPER_PATHS.script} setup && exit; sleep $((i * 3)); done; exit 1`],
         ["systemctl", "enable", "--now", "turn-stack-secrets.timer"],
         ["systemctl", "enable", "coturn.service"],
         ["systemctl", "restart", "coturn.service"],
+        ["systemctl", "enable", "--now", "turn-stack-reaper.timer"],
     ]);
+    for (const path of [REAPER_PATHS.script, REAPER_PATHS.service, REAPER_PATHS.timer]) assert.equal(file(doc, path)!.owner, "root:root", path);
+    assert.equal(file(doc, REAPER_PATHS.script)!.permissions, "0700", "the reaper reads the CLI password: root only");
     const last = doc.runcmd.at(-1)!;
     assert.equal(last[0], "sh");
     assert.match(last[2], /https:\/\/s3\.eu-west-1\.amazonaws\.com\/amazon-ssm-eu-west-1\/latest\/debian_arm64\/amazon-ssm-agent\.deb/);
@@ -120,6 +125,9 @@ test("nftables: 443 redirected to 5349; the coturn user cannot reach any denied 
     const drop4 = nft.indexOf('ip daddr @non_public_v4 counter drop');
     const drop6 = nft.indexOf('ip6 daddr @non_public_v6 counter drop');
     assert.ok(accept > 0 && accept < drop4 && drop4 < drop6, "the listener answers are accepted before the drops");
+    // coturn's admin CLI (reaper.ts): the root-only rule and its answers come first in the output chain.
+    const output = nft.slice(nft.indexOf("chain output"));
+    assert.deepEqual(output.split("\n").slice(2, 4).map((l) => l.trim()), cliFirewallRules());
     assert.match(nft, /^table inet turn_stack\ndelete table inet turn_stack\n/m, "reloading replaces the table");
 });
 

@@ -1,7 +1,7 @@
 /** Config validation (infra/config.ts): defaults, the real stack files, and one test per rejected input. */
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import { CONFIG_KEYS, ConfigError, parseTurnConfig } from "../../infra/config";
+import { CONFIG_KEYS, ConfigError, parseTurnConfig, revokedList } from "../../infra/config";
 import { stackConfig } from "../helpers/stack-config";
 
 /** Assert that `raw` is rejected with a problem naming `key`, the value and matching `allowed`. */
@@ -304,4 +304,33 @@ test("availabilityZone: bounded, and a zone of the stack's region", () => {
 test("instanceType and expiresAt are bounded", () => {
     rejects({ "turn:instanceType": `c7gn.${"x".repeat(28)}` }, "instanceType", "c7gn.x", /<family>\.<size>/);
     rejects({ "turn:expiresAt": `2026-12-01T12:00:00.${"0".repeat(30)}Z` }, "expiresAt", "2026-12-01T12:00:00.0", /ISO 8601/);
+});
+
+test("revokedConsumers: <name>=<ISO until> entries; a bad name, a bad time, a missing '=' or a name twice are refused, all at once", () => {
+    assert.deepEqual(parseTurnConfig({}).revokedConsumers, {});
+    const ok = parseTurnConfig({ "turn:revokedConsumers": JSON.stringify(["neko=2026-12-01T12:00:00Z", "vid.meet_2=2026-12-02T00:00:00.000Z"]) });
+    assert.deepEqual(ok.revokedConsumers, { neko: new Date("2026-12-01T12:00:00Z"), "vid.meet_2": new Date("2026-12-02T00:00:00Z") });
+    rejects({ "turn:revokedConsumers": JSON.stringify(["bad name=2026-12-01T12:00:00Z"]) }, "revokedConsumers", "bad name", /consumer "bad name": a consumer name is 1 to 64 characters from A-Z a-z 0-9 \. _ -/);
+    rejects({ "turn:revokedConsumers": JSON.stringify(["neko=tomorrow"]) }, "revokedConsumers", "neko=tomorrow", /until "tomorrow": must be an ISO 8601 time with zone/);
+    rejects({ "turn:revokedConsumers": JSON.stringify(["neko"]) }, "revokedConsumers", "neko", /must be <consumer>=<ISO 8601 until>/);
+    rejects({ "turn:revokedConsumers": JSON.stringify(["neko=2026-12-01T12:00:00Z", "neko=2026-12-02T12:00:00Z"]) }, "revokedConsumers", "neko=2026-12-02", /names consumer neko twice/);
+    rejects({ "turn:revokedConsumers": "neko" }, "revokedConsumers", "neko", /must be a list of strings/);
+    assert.throws(() => parseTurnConfig({ "turn:revokedConsumers": JSON.stringify(["a b=x", "c:d=y"]) }), (e: unknown) => e instanceof ConfigError && e.problems.length === 2);
+    // The list must fit one Standard-tier SSM value (4 KB): 60 of the longest names do not.
+    const many = Array.from({ length: 60 }, (_, i) => `${String(i).padStart(2, "0")}${"x".repeat(62)}=2026-12-01T12:00:00Z`);
+    rejects({ "turn:revokedConsumers": JSON.stringify(many) }, "revokedConsumers", "60 entries", /bytes in SSM, at most 4096/);
+    parseTurnConfig({ "turn:revokedConsumers": JSON.stringify(many.slice(0, 40)) });
+});
+
+test("revokedList (npm run revoke): adds the consumer, keeps the later time for one revoked again, drops entries past their time, --undo removes; sorted", () => {
+    const now = new Date("2026-11-22T00:00:00Z");
+    const t = (d: string) => new Date(`2026-11-${d}T00:00:00Z`);
+    const current = { zed: t("29"), old: t("21"), neko: t("30") };
+    assert.deepEqual(revokedList(current, "geti", t("29"), now), ["geti=2026-11-29T00:00:00.000Z", "neko=2026-11-30T00:00:00.000Z", "zed=2026-11-29T00:00:00.000Z"]);
+    assert.deepEqual(revokedList(current, "neko", t("28"), now), ["neko=2026-11-30T00:00:00.000Z", "zed=2026-11-29T00:00:00.000Z"]);
+    assert.deepEqual(revokedList(current, "zed", t("30"), now), ["neko=2026-11-30T00:00:00.000Z", "zed=2026-11-30T00:00:00.000Z"]);
+    assert.deepEqual(revokedList(current, "neko", undefined, now), ["zed=2026-11-29T00:00:00.000Z"]);
+    // What it makes, the config takes back.
+    const list = revokedList(current, "geti", t("29"), now);
+    assert.deepEqual(Object.keys(parseTurnConfig({ "turn:revokedConsumers": JSON.stringify(list) }).revokedConsumers), ["geti", "neko", "zed"]);
 });

@@ -21,7 +21,9 @@
  *   Host): every object is missing, `404 NoSuchKey` with S3's XML error body.
  *
  * Config comes as JSON in TURN_STACK_STANDIN, the parameters' values as a JSON
- * object (name to value) in TURN_STACK_SSM_VALUES (never in argv). Each line of
+ * object (name to value) in TURN_STACK_SSM_VALUES (never in argv), their types in
+ * TURN_STACK_SSM_TYPES (name to String or SecureString, default SecureString: a String's
+ * value comes back as is, with or without WithDecryption, as in SSM). Each line of
  * JSON on stdin sets parameters (a rotation, as `pulumi up` would write them);
  * it is acknowledged with `{"service":"standin","set":[names]}`. Prints
  * `{"ready":true}` once all three listen, then one JSON line per request, for
@@ -45,6 +47,7 @@ interface StandinConfig {
 
 const cfg: StandinConfig = JSON.parse(process.env.TURN_STACK_STANDIN!);
 const parameters: Record<string, string> = JSON.parse(process.env.TURN_STACK_SSM_VALUES!);
+const parameterTypes: Record<string, string> = JSON.parse(process.env.TURN_STACK_SSM_TYPES ?? "{}");
 createInterface({ input: process.stdin }).on("line", (line) => {
     const set: Record<string, string> = JSON.parse(line);
     Object.assign(parameters, set);
@@ -213,9 +216,9 @@ const aws = createHttpsServer({ cert: readFileSync(cfg.certFile), key: readFileS
         JSON.stringify({
             Parameter: {
                 Name: input.Name,
-                Type: "SecureString",
-                // Without decryption SSM returns the KMS ciphertext, not the value.
-                Value: input.WithDecryption ? parameterValue : Buffer.from(`kms-ciphertext:${sha256(parameterValue)}`).toString("base64"),
+                Type: parameterTypes[input.Name!] ?? "SecureString",
+                // Without decryption SSM returns a SecureString's KMS ciphertext, not the value; WithDecryption is ignored for a String.
+                Value: input.WithDecryption || parameterTypes[input.Name!] === "String" ? parameterValue : Buffer.from(`kms-ciphertext:${sha256(parameterValue)}`).toString("base64"),
                 Version: 1,
                 LastModifiedDate: 1.7e9,
                 ARN: `arn:aws:ssm:${cfg.region}:123456789012:parameter${input.Name}`,

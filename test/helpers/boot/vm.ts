@@ -71,6 +71,8 @@ export function bootInputs(program: { resources: MockedResource[] }): Omit<BootO
         return { name: p.inputs.name as string, value: (p.inputs.value?.value ?? p.inputs.value) as string };
     };
     const [current, previous] = [param("turn-secret-param"), param("turn-previous-secret-param")];
+    // Every parameter the program declares (the reaper's CLI password and revocation list too), with its SSM type.
+    const ssm = program.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter").map((r) => ({ ...param(r.name), type: r.inputs.type as string }));
     const script = doc.write_files.find((f) => f.path === SYNC_PATHS.script)?.content ?? "";
     const region = /region_name="([^"]+)"/.exec(script)?.[1];
     if (!region) throw new Error(`no region_name= in ${SYNC_PATHS.script}`);
@@ -81,7 +83,8 @@ export function bootInputs(program: { resources: MockedResource[] }): Omit<BootO
         parameterName: current.name,
         parameterValue: current.value,
         previousParameterName: previous.name,
-        parameters: { [current.name]: current.value, [previous.name]: previous.value },
+        parameters: Object.fromEntries(ssm.map((p) => [p.name, p.value])),
+        parameterTypes: Object.fromEntries(ssm.map((p) => [p.name, p.type])),
     };
 }
 
@@ -95,6 +98,8 @@ export interface BootOptions {
     previousParameterName: string;
     /** Every parameter the SSM stand-in serves at boot, name to value. */
     parameters: Record<string, string>;
+    /** Their SSM types, name to `String` or `SecureString` (default SecureString). */
+    parameterTypes?: Record<string, string>;
     log?: (line: string) => void;
     /** How long cloud-init may take to finish (ms). */
     timeoutMs?: number;
@@ -261,6 +266,7 @@ export async function startStandins(edge: Netns, repo: string, pki: TestPki, o: 
             ...process.env,
             TURN_STACK_STANDIN: JSON.stringify({ repoDir: repo, aptAddress: EDGE_IP, ssmAddress: EDGE_IP, certFile: cert.certFile, keyFile: cert.keyFile, region: o.region }),
             TURN_STACK_SSM_VALUES: JSON.stringify(o.parameters),
+            TURN_STACK_SSM_TYPES: JSON.stringify(o.parameterTypes ?? {}),
         },
         stdio: ["pipe", "pipe", "inherit"],
     });
