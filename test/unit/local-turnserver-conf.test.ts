@@ -63,6 +63,8 @@ test("local coturn: only addresses, the secret, logging and TLS differ from the 
     assert.deepEqual(o.get("static-auth-secret"), ["s3cret"]);
     assert.ok(!o.has("external-ip") && o.has("no-tls") && !o.has("allow-loopback-peers"));
     assert.ok(o.has("no-software-attribute") && o.has("no-tcp-relay") && o.has("denied-peer-ip"), "hardening kept");
+    // coturn's admin CLI is the VM's alone (adminCli, set only by infra/user-data.ts for the session reaper): locally it stays off.
+    assert.ok(o.has("no-cli") && !o.has("cli-ip") && !o.has("cli-port"), "a local coturn keeps no-cli");
 });
 
 test("local coturn with a test certificate on another TLS port: only cert, pkey and tls-listening-port change for TLS", () => {
