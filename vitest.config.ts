@@ -4,20 +4,32 @@
  * - unit: pure modules (infra/*.ts without @pulumi imports, scripts/lib logic); no root, no real components.
  * - program: the real Pulumi program under `pulumi.runtime.setMocks`. Pulumi's runtime state is
  *   global per process, so every file runs in its own forked process (pool "forks", isolate on).
- * - integration: real coturn, Chromium, network namespaces, nftables, the boot container. These share
- *   fixed loopback ports and namespace names, so their files run one at a time; each test that starts
- *   a real component sets its own timeout.
+ * - integration (test/integration), in three lanes that run beside each other:
+ *   - `integration`: real coturn, Chromium, aiortc, nftables on fixed loopback addresses and ports, so
+ *     these files run one at a time;
+ *   - `integration-boot`: the boot container; it lives in its own network namespaces (10.73.0.0/24)
+ *     and touches no loopback address of the host, so it runs beside the lane above;
+ *   - `integration-cli`: the CLIs against stand-ins (the Pulumi CLI stand-in in each test's own temp
+ *     directory, the Cloudflare stand-in on a port the kernel picks) and the workflow linters; no
+ *     fixed address, so these run in parallel.
+ *   Most of their time is waiting (timers, boots, expiries), not CPU, so more workers than the two
+ *   cores run at once (maxWorkers). Each test that starts a real component sets its own timeout.
  *
  * The optional full-VM test (test/integration/vm) is not in `npm test`: `npm run test:vm`.
  */
 import { defineConfig } from "vitest/config";
 
 const VM_TEST = "test/integration/vm/**";
+const BOOT_TEST = "test/integration/boot.test.ts";
+/** Integration files that start no real component on a fixed address (see the header). */
+const CLI_TESTS = ["automation", "ice-cli", "revoke", "rotate-secret", "workflows"].map((f) => `test/integration/${f}.test.ts`);
+const integration = { testTimeout: 120_000, hookTimeout: 300_000 };
 
 export default defineConfig({
     test: {
         pool: "forks",
         isolate: true,
+        maxWorkers: 4,
         // A test whose tool is missing fails; nothing is skipped or focused in CI.
         allowOnly: false,
         passWithNoTests: false,
@@ -41,12 +53,13 @@ export default defineConfig({
                 test: {
                     name: "integration",
                     include: ["test/integration/**/*.test.ts"],
-                    exclude: process.env.TURN_STACK_VM_TEST ? [] : [VM_TEST],
+                    exclude: [BOOT_TEST, ...CLI_TESTS, ...(process.env.TURN_STACK_VM_TEST ? [] : [VM_TEST])],
                     fileParallelism: false,
-                    testTimeout: 120_000,
-                    hookTimeout: 300_000,
+                    ...integration,
                 },
             },
+            { extends: true, test: { name: "integration-boot", include: [BOOT_TEST], fileParallelism: false, ...integration } },
+            { extends: true, test: { name: "integration-cli", include: CLI_TESTS, ...integration } },
         ],
     },
 });
