@@ -25,6 +25,7 @@
  * Pure: no `@pulumi/*` import.
  */
 import { CONSUMER_NAME_PATTERN } from "./credentials";
+import { periodicTimer } from "./systemd-timer";
 
 /** coturn's admin CLI port (coturn's default, CLI_DEFAULT_PORT in turn_admin_server.h); bound to 127.0.0.1. */
 export const CLI_PORT = 5766;
@@ -183,14 +184,7 @@ ExecStart=${REAPER_PATHS.script}
 
 /** The timer: every {@link REAPER_PERIOD_SECONDS} seconds, to the second. */
 export function reaperTimer(): string {
-    return `[Timer]
-OnActiveSec=${REAPER_PERIOD_SECONDS}s
-OnUnitActiveSec=${REAPER_PERIOD_SECONDS}s
-AccuracySec=1s
-
-[Install]
-WantedBy=timers.target
-`;
+    return periodicTimer(REAPER_PERIOD_SECONDS);
 }
 
 /**

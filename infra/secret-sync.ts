@@ -17,6 +17,7 @@
  * Pure: no `@pulumi/*` import.
  */
 import { NO_PREVIOUS_SECRET, SECRET_SYNC_PERIOD_SECONDS } from "./rotation";
+import { periodicTimer } from "./systemd-timer";
 
 /** Where the sync lives on the VM. */
 export const SYNC_PATHS = {
@@ -86,12 +87,5 @@ ExecStart=${SYNC_PATHS.script}
 
 /** The timer: every {@link SECRET_SYNC_PERIOD_SECONDS} seconds, to the second. */
 export function secretSyncTimer(): string {
-    return `[Timer]
-OnActiveSec=${SECRET_SYNC_PERIOD_SECONDS}s
-OnUnitActiveSec=${SECRET_SYNC_PERIOD_SECONDS}s
-AccuracySec=1s
-
-[Install]
-WantedBy=timers.target
-`;
+    return periodicTimer(SECRET_SYNC_PERIOD_SECONDS);
 }
