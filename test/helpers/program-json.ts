@@ -39,6 +39,16 @@ export function programJsonAsync(stack: string, overrides: Record<string, string
     });
 }
 
+/** What a program run declares: every resource with its inputs, and the stack outputs. */
+export type ProgramRun = { resources: MockedResource[]; outputs: Record<string, any> };
+
+/** The inputs of the SSM parameter resource named `name` (the Pulumi resource name); throws when there is none. */
+export function ssmParameterInputs(run: ProgramRun, name: string): Record<string, any> {
+    const p = run.resources.find((r) => r.type === "aws:ssm/parameter:Parameter" && r.name === name);
+    if (!p) throw new Error(`the program declares no SSM parameter ${name}`);
+    return p.inputs;
+}
+
 /** The user data the program gives the instance. */
 export function userDataOf(resources: MockedResource[]): string {
     const instance = resources.find((r) => r.type === "aws:ec2/instance:Instance");

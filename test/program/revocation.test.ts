@@ -5,18 +5,16 @@
  */
 import { test, beforeAll } from "vitest";
 import assert from "node:assert/strict";
-import { programJsonAsync, userDataOf } from "../helpers/program-json";
-import type { MockedResource } from "../helpers/mock-program";
+import { programJsonAsync, ssmParameterInputs, userDataOf, type ProgramRun as Run } from "../helpers/program-json";
 
 const revoked = { "turn:revokedConsumers": JSON.stringify(["neko=2026-12-01T12:00:00Z", "geti=2026-11-30T00:00:00Z"]) };
-type Run = { resources: MockedResource[]; outputs: Record<string, any> };
 let plain: Run;
 let after: Run;
 beforeAll(async () => {
     [plain, after] = await Promise.all([programJsonAsync("prod"), programJsonAsync("prod", revoked)]);
 }, 60_000);
 
-const param = (run: Run, name: string) => run.resources.find((r) => r.type === "aws:ssm/parameter:Parameter" && r.name === name)!.inputs;
+const param = (run: Run, name: string) => ssmParameterInputs(run, name);
 const valueOf = (v: any) => (typeof v === "string" ? v : v.value);
 
 test("the revocation list parameter carries each revoked consumer with its until (unix seconds), sorted; none without config", () => {

@@ -9,9 +9,7 @@
  */
 import { test, beforeAll } from "vitest";
 import assert from "node:assert/strict";
-import { programJsonAsync } from "../helpers/program-json";
-import type { MockedResource } from "../helpers/mock-program";
-import { userDataOf } from "../helpers/program-json";
+import { programJsonAsync, ssmParameterInputs, userDataOf, type ProgramRun as Run } from "../helpers/program-json";
 import { parseTurnConfig, ConfigError } from "../../infra/config";
 import { NO_PREVIOUS_SECRET, rotationOverlapSeconds } from "../../infra/rotation";
 import { stackConfig } from "../helpers/stack-config";
@@ -21,14 +19,13 @@ const OLD = "O".repeat(24) + "ld0123456789abcdefghijklmn";
 const ROTATED_AT = "2026-11-20T10:00:00Z";
 const rotated = { "turn:sharedSecret": NEW, "turn:previousSharedSecret": OLD, "turn:secretRotatedAt": ROTATED_AT };
 
-type Run = { resources: MockedResource[]; outputs: Record<string, any> };
 let plain: Run;
 let after: Run;
 beforeAll(async () => {
     [plain, after] = await Promise.all([programJsonAsync("prod"), programJsonAsync("prod", rotated)]);
 }, 60_000);
 
-const param = (run: Run, name: string) => run.resources.find((r) => r.type === "aws:ssm/parameter:Parameter" && r.name === name)!.inputs;
+const param = (run: Run, name: string) => ssmParameterInputs(run, name);
 /** A serialized secret input: Pulumi's secret marker and the value. */
 const secretValue = (v: any) => {
     assert.equal(v["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "a secret input");
