@@ -10,7 +10,7 @@
  * program exactly that list; another consumer's entry stays; --undo drops the entry and runs `up` again.
  */
 import { test, beforeAll, afterAll, expect } from "vitest";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { PulumiStandIn } from "../helpers/pulumi-standin";
@@ -29,18 +29,12 @@ beforeAll(() => {
     cli = new PulumiStandIn();
     dir = cli.checkout("operator");
     cli.ok(dir, ["stack", "init", "prod"]);
-    writeFileSync(join(dir, "Pulumi.cf.yaml"), `config:\n  turn:mode: cloudflare\n  turn:cloudflareAccountId: ${"a".repeat(32)}\n  cloudflare:apiToken: token\n`);
-    cli.ok(dir, ["stack", "init", "cf"]);
+    cli.initCloudflareStack(dir, "cf");
 });
 afterAll(() => cli?.remove());
 
 /** Runs `fn` and checks it made no Pulumi CLI call. */
-function noCliCall<T>(fn: () => T): T {
-    const before = cli.calls().length;
-    const r = fn();
-    expect(cli.calls().length, "a refusal must come before any Pulumi CLI call").toBe(before);
-    return r;
-}
+const noCliCall = <T>(fn: () => T): T => cli.noCallDuring(fn);
 
 test("--help: the usage, exit 0", () => {
     const r = noCliCall(() => run(["--help"]));

@@ -10,7 +10,7 @@
  * the time, then runs `up` with the policy pack; --force rotates during an overlap.
  */
 import { test, beforeAll, afterAll, expect } from "vitest";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { PulumiStandIn } from "../helpers/pulumi-standin";
@@ -29,19 +29,13 @@ beforeAll(() => {
     dir = cli.checkout("operator");
     cli.ok(dir, ["stack", "init", "prod"]);
     cli.seedOutputs("prod", { sharedSecret: { value: GENERATED, secret: true } });
-    writeFileSync(join(dir, "Pulumi.cf.yaml"), `config:\n  turn:mode: cloudflare\n  turn:cloudflareAccountId: ${"a".repeat(32)}\n  cloudflare:apiToken: token\n`);
-    cli.ok(dir, ["stack", "init", "cf"]);
+    cli.initCloudflareStack(dir, "cf");
     cli.ok(dir, ["stack", "init", "fresh"]);
 });
 afterAll(() => cli?.remove());
 
 /** Runs `fn` and checks it made no Pulumi CLI call. */
-function noCliCall<T>(fn: () => T): T {
-    const before = cli.calls().length;
-    const r = fn();
-    expect(cli.calls().length, "a refusal must come before any Pulumi CLI call").toBe(before);
-    return r;
-}
+const noCliCall = <T>(fn: () => T): T => cli.noCallDuring(fn);
 
 test("--help: the usage, exit 0", () => {
     const r = noCliCall(() => run(["--help"]));

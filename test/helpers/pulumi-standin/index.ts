@@ -10,6 +10,7 @@
  * `checkout()` copies what a fresh clone has (no test stacks' Pulumi.<stack>.yaml)
  * into its own directory, with this repository's node_modules linked in.
  */
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,6 +92,20 @@ export class PulumiStandIn {
             text = readFileSync(join(this.state, "standin-calls.jsonl"), "utf8");
         } catch {}
         return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Call);
+    }
+
+    /** Runs `fn` and checks it made no Pulumi CLI call (a refusal must come before any); returns what `fn` returned. */
+    noCallDuring<T>(fn: () => T): T {
+        const before = this.calls().length;
+        const r = fn();
+        assert.equal(this.calls().length, before, "a refusal must come before any Pulumi CLI call");
+        return r;
+    }
+
+    /** Writes `<cwd>/Pulumi.<stack>.yaml` for a Cloudflare-mode stack (account id of 32 "a", API token "token") and inits it. */
+    initCloudflareStack(cwd: string, stack: string): void {
+        writeFileSync(join(cwd, `Pulumi.${stack}.yaml`), `config:\n  turn:mode: cloudflare\n  turn:cloudflareAccountId: ${"a".repeat(32)}\n  cloudflare:apiToken: token\n`);
+        this.ok(cwd, ["stack", "init", stack]);
     }
 
     /** Outputs a deployment of `stack` would have (the stand-in does not run the program). */
