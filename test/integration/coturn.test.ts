@@ -29,6 +29,7 @@ import { localTurnserverConf, loopbackPeers, withoutDenyList } from "../../scrip
 import { TurnClient, TurnError, Transport, softwareOf, type ConnectOptions } from "../../scripts/lib/turn-client";
 import { makeTestPki, type TestPki } from "../helpers/tls-certs";
 import { stackConfig } from "../helpers/stack-config";
+import { startEchoPeer } from "../helpers/echo-peer";
 
 const LISTEN = "127.0.1.1";
 const RELAY = "127.0.1.2";
@@ -53,10 +54,7 @@ beforeAll(async () => {
     ).text;
     coturn = await startCoturn({ conf, host: LISTEN, port: 3478, secret: serverSecret });
     // The permitted peer: echoes every datagram back to its sender with a prefix.
-    peer = dgram.createSocket("udp4");
-    await new Promise<void>((res) => peer.bind(0, PEER, () => res()));
-    peerPort = peer.address().port;
-    peer.on("message", (msg, from) => peer.send(Buffer.concat([Buffer.from("echo:"), msg]), from.port, from.address));
+    ({ socket: peer, port: peerPort } = await startEchoPeer(PEER));
 });
 
 afterAll(async () => {

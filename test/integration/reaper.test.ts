@@ -28,6 +28,7 @@ import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
 import { localTurnserverConf, loopbackPeers, type ConfChange } from "../../scripts/lib/local-turnserver-conf";
 import { TurnClient, TurnError } from "../../scripts/lib/turn-client";
 import { ROOT, stackConfig } from "../helpers/stack-config";
+import { startEchoPeer } from "../helpers/echo-peer";
 
 const LISTEN = "127.0.6.1";
 const RELAY = "127.0.6.2";
@@ -81,10 +82,7 @@ beforeAll(async () => {
     const setup = reaper("setup");
     assert.equal(setup.status, 0, setup.stderr);
     coturn = await startCoturn({ conf: readFileSync(p.conf, "utf8"), host: LISTEN, port: 3478, secret });
-    peer = dgram.createSocket("udp4");
-    await new Promise<void>((res) => peer.bind(0, PEER, () => res()));
-    peerPort = peer.address().port;
-    peer.on("message", (msg, from) => peer.send(Buffer.concat([Buffer.from("echo:"), msg]), from.port, from.address));
+    ({ socket: peer, port: peerPort } = await startEchoPeer(PEER));
 });
 
 afterAll(async () => {

@@ -26,6 +26,7 @@ import { localTurnserverConf, loopbackPeers } from "../../scripts/lib/local-turn
 import { TurnClient } from "../../scripts/lib/turn-client";
 import { makeTestPki, type TestPki } from "../helpers/tls-certs";
 import { stackConfig } from "../helpers/stack-config";
+import { startEchoPeer } from "../helpers/echo-peer";
 
 const LISTEN = "127.0.5.1";
 const RELAY = "127.0.5.2";
@@ -44,10 +45,7 @@ const servers: RunningCoturn[] = [];
 beforeAll(async () => {
     pki = makeTestPki(domain);
     dir = mkdtempSync(join(tmpdir(), "turn-stack-renewal-"));
-    peer = dgram.createSocket("udp4");
-    await new Promise<void>((res) => peer.bind(0, PEER, () => res()));
-    peerPort = peer.address().port;
-    peer.on("message", (msg, from) => peer.send(Buffer.concat([Buffer.from("echo:"), msg]), from.port, from.address));
+    ({ socket: peer, port: peerPort } = await startEchoPeer(PEER));
 });
 
 afterAll(async () => {

@@ -36,6 +36,7 @@ import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
 import { localTurnserverConf, loopbackPeers, runAsUser, type ConfChange } from "../../scripts/lib/local-turnserver-conf";
 import { TurnClient, TurnError } from "../../scripts/lib/turn-client";
 import { stackConfig } from "../helpers/stack-config";
+import { startEchoPeer } from "../helpers/echo-peer";
 
 const LISTEN = "127.0.1.1";
 const RELAY = "127.0.1.2";
@@ -122,10 +123,7 @@ beforeAll(async () => {
     ]).text;
     assert.doesNotMatch(conf, /static-auth-secret/);
     coturn = await startCoturn({ conf, host: LISTEN, port: 3478, secret: secretA });
-    peer = dgram.createSocket("udp4");
-    await new Promise<void>((res) => peer.bind(0, PEER, () => res()));
-    peerPort = peer.address().port;
-    peer.on("message", (msg, from) => peer.send(Buffer.concat([Buffer.from("echo:"), msg]), from.port, from.address));
+    ({ socket: peer, port: peerPort } = await startEchoPeer(PEER));
 }, 30_000);
 
 afterAll(async () => {
