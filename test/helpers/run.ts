@@ -9,16 +9,27 @@ export function runTs(
     args: string[],
     opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; prefix?: string[] } = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const argv = [...(opts.prefix ?? []), process.execPath, "--import", "tsx", script, ...args];
+    return runArgv(argv, { env: opts.env, cwd: opts.cwd, input: opts.input ?? "" });
+}
+
+/**
+ * Run `argv` (program first) without blocking this process's event loop; collects stdout and stderr.
+ * `input` is written to stdin, then closed; without it stdin is /dev/null. `env` defaults to this process's.
+ */
+export function runArgv(
+    argv: string[],
+    opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const argv = [...(opts.prefix ?? []), process.execPath, "--import", "tsx", script, ...args];
-        const child = spawn(argv[0], argv.slice(1), { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(argv[0], argv.slice(1), { env: opts.env ?? process.env, cwd: opts.cwd, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-        child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+        child.stdout!.on("data", (b: Buffer) => (stdout += b.toString()));
+        child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
         child.on("error", reject);
         child.on("close", (status) => resolve({ status, stdout, stderr }));
-        child.stdin.end(opts.input ?? "");
+        if (opts.input !== undefined) child.stdin!.end(opts.input);
     });
 }
 

@@ -7,20 +7,10 @@
  * stack-test.ts has its own cases in workflows.test.ts.
  */
 import { test, expect } from "vitest";
-import { spawn } from "node:child_process";
 import { ROOT } from "../helpers/stack-config";
+import { runArgv } from "../helpers/run";
 
-function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-        child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-        child.on("error", reject);
-        child.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = process.env) => runArgv(argv, { cwd: ROOT, env });
 
 const SCRIPTS: [name: string, argv: string[], usage: RegExp][] = [
     ["probe", ["npm", "run", "-s", "probe", "--"], /^usage: TURN_SHARED_SECRET=\.\.\. npm run probe -- --host/],
