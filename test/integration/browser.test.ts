@@ -144,22 +144,30 @@ function stackIceServers(ttlSeconds = cfg.credentialTtlSeconds, key = secret) {
 
 const expectedProtocol = (url: string) => (url.startsWith("turns:") ? "tls" : /transport=tcp/.test(url) ? "tcp" : "udp");
 
+/**
+ * The two-peer run through `url` delivered both messages, relay→relay on both sides: each side's local and
+ * remote candidates are relayed from `relayIp`, over the protocol `url` names, each side on its own allocation.
+ */
+function assertRelayedBothWays(r: Awaited<ReturnType<typeof relayBetweenTwoPeers>>, relayIp: string, url: string): void {
+    assert.ok(r.ok, r.error);
+    assert.deepEqual(r.received, { atB: "ping from A", atA: "pong:ping from A" });
+    for (const side of [r.a!, r.b!]) {
+        assert.equal(side.localType, "relay");
+        assert.equal(side.remoteType, "relay");
+        assert.ok(side.localAddress.startsWith(`${relayIp}:`), `relayed from ${side.localAddress}`);
+        assert.ok(side.remoteAddress.startsWith(`${relayIp}:`));
+        assert.equal(side.relayProtocol, expectedProtocol(url));
+    }
+    assert.notEqual(r.a!.localAddress, r.b!.localAddress, "each side has its own allocation");
+}
+
 for (const url of turnUrls(cfg.domain!, true)) {
     test(`Chromium relays a data channel both ways through ${url} (relay→relay, relayProtocol ${expectedProtocol(url)})`, async () => {
         const [server] = stackIceServers();
         const only = server.urls.filter((u) => u === url.replace(cfg.domain!, SERVER));
         assert.equal(only.length, 1);
         const r = await relayBetweenTwoPeers(page, [{ ...server, urls: only }], 20_000);
-        assert.ok(r.ok, r.error);
-        assert.deepEqual(r.received, { atB: "ping from A", atA: "pong:ping from A" });
-        for (const side of [r.a!, r.b!]) {
-            assert.equal(side.localType, "relay");
-            assert.equal(side.remoteType, "relay");
-            assert.ok(side.localAddress.startsWith(`${RELAY}:`), `relayed from ${side.localAddress}`);
-            assert.ok(side.remoteAddress.startsWith(`${RELAY}:`));
-            assert.equal(side.relayProtocol, expectedProtocol(url));
-        }
-        assert.notEqual(r.a!.localAddress, r.b!.localAddress, "each side has its own allocation");
+        assertRelayedBothWays(r, RELAY, url);
     });
 }
 
@@ -181,16 +189,7 @@ for (const url of turnUrls(DEV_SERVER, false)) {
         const only = server.urls.filter((u) => u === url);
         assert.equal(only.length, 1);
         const r = await relayBetweenTwoPeers(page, [{ ...server, urls: only }], 20_000);
-        assert.ok(r.ok, r.error);
-        assert.deepEqual(r.received, { atB: "ping from A", atA: "pong:ping from A" });
-        for (const side of [r.a!, r.b!]) {
-            assert.equal(side.localType, "relay");
-            assert.equal(side.remoteType, "relay");
-            assert.ok(side.localAddress.startsWith(`${DEV_RELAY}:`), `relayed from ${side.localAddress}`);
-            assert.ok(side.remoteAddress.startsWith(`${DEV_RELAY}:`));
-            assert.equal(side.relayProtocol, expectedProtocol(url));
-        }
-        assert.notEqual(r.a!.localAddress, r.b!.localAddress, "each side has its own allocation");
+        assertRelayedBothWays(r, DEV_RELAY, url);
     });
 }
 
