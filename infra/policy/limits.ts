@@ -11,7 +11,7 @@
  * limit (infra/network.ts: security group text and rule quota), it is taken
  * from there, so each number lives in one place.
  */
-import { SG_RULE_DESCRIPTION_MAX_LENGTH, SG_RULE_DESCRIPTION_SPECIALS, SG_RULES_PER_DIRECTION_QUOTA } from "../network";
+import { SG_RULE_DESCRIPTION_CHARSET, SG_RULE_DESCRIPTION_MAX_LENGTH, SG_RULE_DESCRIPTION_SPECIALS, SG_RULES_PER_DIRECTION_QUOTA } from "../network";
 
 /** Length of `s` in Unicode code points (AWS counts "Unicode characters"). */
 export function chars(s: string): number {
@@ -89,7 +89,7 @@ export const EC2_METADATA_TAG_KEY = /^(?!\.{1,2}$)(?!_index$)[a-zA-Z0-9+\-=.,_:@
  */
 export const EC2_SG_TEXT = {
     maxChars: SG_RULE_DESCRIPTION_MAX_LENGTH,
-    charset: new RegExp(`^[a-zA-Z0-9 ${SG_RULE_DESCRIPTION_SPECIALS.replace(/[\\\]\[^-]/g, "\\$&")}]*$`),
+    charset: SG_RULE_DESCRIPTION_CHARSET,
     allowed: `a-z, A-Z, 0-9, spaces and ${SG_RULE_DESCRIPTION_SPECIALS}`,
 } as const;
 
