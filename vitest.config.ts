@@ -20,9 +20,10 @@
 import { defineConfig } from "vitest/config";
 
 const VM_TEST = "test/integration/vm/**";
-const BOOT_TEST = "test/integration/boot.test.ts";
+/** The boot container tests: boot.test.ts and boot-*.test.ts (faults). */
+const BOOT_TEST = "test/integration/boot{,-*}.test.ts";
 /** Integration files that start no real component on a fixed address (see the header). */
-const CLI_TESTS = ["automation", "ice-cli", "revoke", "rotate-secret", "workflows"].map((f) => `test/integration/${f}.test.ts`);
+const CLI_TESTS = ["automation", "capacity-cli", "ice-cli", "revoke", "rotate-secret", "workflows"].map((f) => `test/integration/${f}.test.ts`);
 const integration = { testTimeout: 120_000, hookTimeout: 300_000 };
 
 export default defineConfig({
