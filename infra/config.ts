@@ -15,6 +15,8 @@ import { instanceTypeInfo, knownFamilies, type DebianArch } from "./instance-typ
 import { SHARED_SECRET_PATTERN } from "./rotation";
 import { consumerNameProblem } from "./credentials";
 import { revocationsValue } from "./reaper";
+import { checkMonitoring, MONITORING_KEYS, type MonitoringConfig } from "./monitoring-config";
+import { checkFleet, FLEET_KEYS, planFleet, type FleetConfig } from "./fleet";
 
 /** Config namespace: the Pulumi project name. */
 export const NAMESPACE = "turn";
@@ -60,6 +62,10 @@ export const CONFIG_KEYS = {
     previousSharedSecret: { type: "string", default: "", description: "The secret before the last rotation, a Pulumi secret set by npm run rotate-secret; coturn accepts it until turn:secretRotatedAt plus the longest credential lifetime." },
     secretRotatedAt: { type: "string", default: "", description: "ISO 8601 time of the last rotation (set by npm run rotate-secret); the previous secret's overlap starts here." },
     revokedConsumers: { type: "array", default: [], description: "Revoked consumers as <name>=<ISO 8601 until> (set by npm run revoke): the VM closes their sessions and keeps closing them until then." },
+    // Monitoring (issue 14): infra/monitoring-config.ts.
+    ...MONITORING_KEYS,
+    // Fleet (issue 16): infra/fleet.ts.
+    ...FLEET_KEYS,
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -69,7 +75,7 @@ export const MODES = ["self-hosted", "cloudflare", "both"] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Validated configuration. */
-export interface TurnConfig {
+export interface TurnConfig extends MonitoringConfig, FleetConfig {
     mode: Mode;
     /** True when the stack runs its own coturn VM (self-hosted, both). */
     selfHosted: boolean;
@@ -435,8 +441,33 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         bad("revokedConsumers", `${Object.keys(revokedConsumers).length} entries`, `make ${revocationsBytes} bytes in SSM, at most ${MAX_REVOCATIONS_BYTES}: npm run revoke drops entries whose time has passed`);
     }
 
+    // monitoring (monitoring-config.ts): the alarm email uses the same address rule as turn:acmeEmail
+    const monitoring = checkMonitoring(str("alarmEmail"), int("monthlyEgressBudgetGb"), bool("egressCostBudget"), isAcmeEmail);
+    for (const p of monitoring.problems) bad(p.key, p.value, p.allowed);
+
+    // fleet (fleet.ts): regions × servers per region, its DNS provider and quotas
+    const regions = list("regions");
+    const serversPerRegion = int("serversPerRegion");
+    const route53ZoneId = str("route53ZoneId") || undefined;
+    problems.push(
+        ...checkFleet({
+            regions,
+            serversPerRegion,
+            homeRegion: region,
+            homeRegionSource: regionSource,
+            selfHosted,
+            domain: domain || undefined,
+            route53ZoneId,
+            cloudflareZoneId: cloudflareZoneId || undefined,
+            readinessCheck,
+        }),
+    );
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
+        route53ZoneId,
+        fleet: planFleet(regions, serversPerRegion, region ?? "", domain || undefined),
+        ...monitoring.settings,
         mode,
         selfHosted,
         cloudflareAccountId: cloudflareAccountId || undefined,
