@@ -17,6 +17,7 @@ import { consumerNameProblem } from "./credentials";
 import { revocationsValue } from "./reaper";
 import { checkMonitoring, MONITORING_KEYS, type MonitoringConfig } from "./monitoring-config";
 import { checkFleet, FLEET_KEYS, planFleet, type FleetConfig } from "./fleet";
+import { CANARY_CONFIG_KEYS, checkCanarySettings, type CanarySettings } from "./canary/settings";
 
 /** Config namespace: the Pulumi project name. */
 export const NAMESPACE = "turn";
@@ -66,6 +67,8 @@ export const CONFIG_KEYS = {
     ...MONITORING_KEYS,
     // Fleet (issue 16): infra/fleet.ts.
     ...FLEET_KEYS,
+    // Canary (issue 14): infra/canary/settings.ts.
+    ...CANARY_CONFIG_KEYS,
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -75,7 +78,7 @@ export const MODES = ["self-hosted", "cloudflare", "both"] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Validated configuration. */
-export interface TurnConfig extends MonitoringConfig, FleetConfig {
+export interface TurnConfig extends MonitoringConfig, FleetConfig, CanarySettings {
     mode: Mode;
     /** True when the stack runs its own coturn VM (self-hosted, both). */
     selfHosted: boolean;
@@ -463,8 +466,13 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         }),
     );
 
+    // canary (canary/settings.ts): on/off by mode, and its schedule
+    const canary = checkCanarySettings({ canary: rawOf("canary"), canaryScheduleMinutes: rawOf("canaryScheduleMinutes") }, mode, selfHosted);
+    problems.push(...canary.problems);
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
+        ...canary.settings,
         route53ZoneId,
         fleet: planFleet(regions, serversPerRegion, region ?? "", domain || undefined),
         ...monitoring.settings,

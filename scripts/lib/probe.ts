@@ -29,6 +29,8 @@ export interface ProbeOptions {
     timeoutMs?: number;
     /** Progress lines (default: none). */
     log?: (line: string) => void;
+    /** User id in the minted credential's username, as coturn logs it (default `readiness-probe`). */
+    userId?: string;
 }
 
 /** Result for one listener. */
@@ -37,6 +39,8 @@ export interface ProbeResult {
     ok: boolean;
     /** The relayed address on success; the last error otherwise. */
     detail: string;
+    /** On success: milliseconds from the successful attempt's connect to its allocation (the canary's latency metric). */
+    latencyMs?: number;
 }
 
 /** `udp:3478`-style name of a target. */
@@ -64,12 +68,14 @@ export async function probeListeners(o: ProbeOptions): Promise<ProbeResult[]> {
             let detail = "";
             for (let i = 1; i <= attempts; i++) {
                 let client: TurnClient | undefined;
+                const started = performance.now();
                 try {
                     client = await TurnClient.connect({ host: o.host, port: t.port, transport: t.transport, servername: o.servername, ca: o.ca, timeoutMs: o.timeoutMs ?? 5000 });
-                    const cred = mintTurnCredential(o.secret, { ttlSeconds: 300, userId: "readiness-probe" });
+                    const cred = mintTurnCredential(o.secret, { ttlSeconds: 300, userId: o.userId ?? "readiness-probe" });
                     const a = await client.allocate(cred.username, cred.credential);
+                    const latencyMs = performance.now() - started;
                     o.log?.(`ok ${targetName(t)}: relayed ${a.relayed.address}:${a.relayed.port}`);
-                    return { target: targetName(t), ok: true, detail: `${a.relayed.address}:${a.relayed.port}` };
+                    return { target: targetName(t), ok: true, detail: `${a.relayed.address}:${a.relayed.port}`, latencyMs };
                 } catch (e) {
                     detail = e instanceof Error ? e.message : String(e);
                     o.log?.(`attempt ${i}/${attempts} ${targetName(t)}: ${detail}`);

@@ -31,10 +31,11 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { createInterface } from "node:readline";
+import { sigv4Problem as checkSigV4 } from "../sigv4";
 
 interface StandinConfig {
     repoDir: string;
@@ -143,35 +144,15 @@ const imds = createServer(async (req, res) => {
 });
 
 // --- SSM GetParameter --------------------------------------------------------
-const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data).digest();
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
 /**
- * Check an AWS Signature Version 4 `Authorization` header (AWS General
- * Reference, "Create a signed AWS API request"). Returns the reason it is not
- * valid, or undefined when it is.
+ * Check the request's Signature Version 4 with the credentials the metadata
+ * stand-in handed out, for SSM in the stand-ins' region (test/helpers/sigv4.ts).
+ * Returns the reason it is not valid, or undefined when it is.
  */
 function sigv4Problem(req: IncomingMessage, payload: Buffer): string | undefined {
-    const auth = req.headers.authorization ?? "";
-    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
-    if (!m) return "no SigV4 Authorization header";
-    const [, akid, date, region, service, signedHeaders, signature] = m;
-    if (akid !== credentials.AccessKeyId) return `unknown access key ${akid}`;
-    if (region !== cfg.region || service !== "ssm") return `credential scope ${region}/${service}, expected ${cfg.region}/ssm`;
-    if (req.headers["x-amz-security-token"] !== credentials.Token) return "missing or wrong X-Amz-Security-Token";
-    const amzDate = String(req.headers["x-amz-date"] ?? "");
-    if (!amzDate.startsWith(date)) return "X-Amz-Date does not match the credential scope";
-    const names = signedHeaders.split(";");
-    if (!names.includes("host") || !names.includes("x-amz-date")) return "host and x-amz-date must be signed";
-    const url = new URL(req.url!, "https://x");
-    const canonicalHeaders = names.map((n) => `${n}:${String(req.headers[n] ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
-    const canonicalRequest = [req.method, url.pathname, url.search.slice(1), canonicalHeaders, signedHeaders, sha256(payload)].join("\n");
-    const scope = `${date}/${region}/${service}/aws4_request`;
-    const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest)].join("\n");
-    const key = hmac(hmac(hmac(hmac(`AWS4${credentials.SecretAccessKey}`, date), region), service), "aws4_request");
-    const expected = hmac(key, stringToSign);
-    if (!timingSafeEqual(expected, Buffer.from(signature, "hex"))) return "signature does not match";
-    return undefined;
+    return checkSigV4(req, payload, { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.Token, region: cfg.region, service: "ssm" });
 }
 
 function ssmError(res: ServerResponse, status: number, type: string, message: string) {
