@@ -48,3 +48,19 @@ export function recoverActionArn(region: string): string {
     }
     return `arn:${AWS_PARTITION}:automate:${region}:ec2:recover`;
 }
+
+/**
+ * The regions of the standard partition by name, for `turn:regions`: botocore 1.43.11
+ * `botocore/data/partitions.json`, partition `aws`, its `regions` (without the pseudo-region
+ * `aws-global`). Each also matches {@link STANDARD_REGION}. Opt-in regions (af-south-1, ap-east-1, ...)
+ * must be enabled in the account first (AWS Account Management, "Enable or disable a Region").
+ * A region AWS opens later is added here with its source.
+ */
+export const STANDARD_REGIONS = [
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
+    "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+] as const;
+/** Where {@link STANDARD_REGIONS} comes from, for messages. */
+export const STANDARD_REGIONS_SOURCE = "botocore 1.43.11 partitions.json, partition aws";
