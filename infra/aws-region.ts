@@ -50,6 +50,16 @@ export function recoverActionArn(region: string): string {
 }
 
 /**
+ * The CloudWatch alarm action that reboots an instance: `arn:aws:automate:<region>:ec2:reboot`
+ * (CloudWatch User Guide, "Create alarms to stop, terminate, reboot, or recover an EC2 instance";
+ * PutMetricAlarm, AlarmActions). Used on a failed instance status check (infra/alarms.ts).
+ * @throws Error when `region` is not in the standard partition, as {@link recoverActionArn}
+ */
+export function rebootActionArn(region: string): string {
+    return recoverActionArn(region).replace(/:ec2:recover$/, ":ec2:reboot");
+}
+
+/**
  * The regions of the standard partition by name, for `turn:regions`: botocore 1.43.11
  * `botocore/data/partitions.json`, partition `aws`, its `regions` (without the pseudo-region
  * `aws-global`). Each also matches {@link STANDARD_REGION}. Opt-in regions (af-south-1, ap-east-1, ...)

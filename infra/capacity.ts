@@ -219,3 +219,13 @@ export function monthlyCostUsd(gb: number, prices: EgressPrices): number {
     }
     return cost;
 }
+
+/**
+ * The AWS Budgets limit for a monthly egress budget: its GB at {@link AWS_EGRESS}'s tiers without the
+ * free 100 GB (those are per account, and another workload may use them), rounded up to the cent,
+ * at least $0.01.
+ */
+export function egressBudgetUsd(monthlyEgressBudgetGb: number): number {
+    const usd = monthlyCostUsd(monthlyEgressBudgetGb, { ...AWS_EGRESS, freeGb: 0 });
+    return Math.max(0.01, Math.ceil(Math.round(usd * 1e6) / 1e4) / 100);
+}

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseTurnConfig, secretParameterNameFor, type TurnConfig } from "./config";
 import { TurnServer } from "./components/turn-server";
+import { Monitoring } from "./components/monitoring";
 import { CloudflareDnsRecord, CloudflareTurnKey } from "./components/cloudflare";
 import { CLOUDFLARE_TURN_URLS } from "./cloudflare-api";
 import type { RTCIceServer } from "./ice";
@@ -29,8 +30,10 @@ const config = validatedConfig();
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
 
+/** The own server's name: its resources' prefix, and the canary's and alarms' `Server` dimension. */
+const serverName = "turn";
 const server = config.selfHosted
-    ? new TurnServer("turn", {
+    ? new TurnServer(serverName, {
           config,
           secretParameterName: secretParameterNameFor(project, stack),
           tags: { "turn-stack:project": project, "turn-stack:stack": stack },
@@ -45,6 +48,20 @@ const cloudflareKey =
               keyName: `${project}-${stack}`,
               apiToken: new pulumi.Config("cloudflare").getSecret("apiToken"),
           });
+
+// Alarms to an SNS topic, the dashboard, the optional egress cost budget (issue 14): for the stack's servers.
+if (server) {
+    new Monitoring("monitoring", {
+        project,
+        stack,
+        servers: [{ name: serverName, instanceId: server.instanceId, tls: config.domain !== undefined, instanceType: config.instanceType }],
+        monthlyEgressBudgetGb: config.monthlyEgressBudgetGb,
+        alarmEmail: config.alarmEmail,
+        egressCostBudget: config.egressCostBudget,
+        canaryScheduleMinutes: config.canary ? config.canaryScheduleMinutes : undefined,
+        tags: { "turn-stack:project": project, "turn-stack:stack": stack },
+    });
+}
 
 if (server && config.cloudflareZoneId) {
     new CloudflareDnsRecord("turn-dns", { zoneId: config.cloudflareZoneId, domain: config.domain!, address: server.publicIp });

@@ -27,7 +27,7 @@ export const MONITORING_KEYS = {
     egressCostBudget: {
         type: "boolean",
         default: false,
-        description: "Also create an AWS Budgets budget on the region's EC2 internet data transfer cost (the egress budget at AWS's first-tier price), notifying the alarm topic. Off by default: it is account-wide billing data and needs budgets:* rights.",
+        description: "Also create an AWS Budgets budget on the region's EC2 internet data transfer cost (the egress budget at AWS's prices), mailing turn:alarmEmail (required then). Off by default: it is account-wide billing data and needs budgets:* rights.",
     },
 } as const satisfies Record<string, KeySpec>;
 
@@ -72,6 +72,11 @@ export function checkMonitoring(
     }
     if (Number.isInteger(budgetGb) && (budgetGb < 1 || budgetGb > MAX_EGRESS_BUDGET_GB)) {
         problems.push({ key: "monthlyEgressBudgetGb", value: budgetGb, allowed: `must be a positive whole number of GB per month, at most ${MAX_EGRESS_BUDGET_GB}` });
+    }
+    if (egressCostBudget && !alarmEmail) {
+        // AWS Budgets notifies subscribers by email here (a budget notification needs at least one subscriber:
+        // AWS Budgets API Reference, CreateBudget NotificationsWithSubscribers); see infra/components/monitoring.ts.
+        problems.push({ key: "egressCostBudget", value: true, allowed: "needs turn:alarmEmail: AWS Budgets mails its notifications there; set both, or leave this false" });
     }
     return { settings: { alarmEmail: alarmEmail || undefined, monthlyEgressBudgetGb: budgetGb, egressCostBudget }, problems };
 }

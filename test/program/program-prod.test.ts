@@ -29,12 +29,14 @@ test("declares the component and its children, all named turn-* under it", () =>
         "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable",
         "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/networkInterface:NetworkInterface", "aws:ec2/eip:Eip",
         "aws:ec2/instance:Instance", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
-        "aws:iam/instanceProfile:InstanceProfile", "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:iam/instanceProfile:InstanceProfile",
     ]) {
         const r = one(t);
         assert.match(r.name, /^turn-/, t);
         assert.equal(r.parent, "turn", `${t} is a child of the component`);
     }
+    // The server's own alarm is the system-status recovery; the others belong to turn:aws:Monitoring (test/program/monitoring.test.ts).
+    assert.deepEqual(byType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((r) => r.parent === "turn").map((r) => r.name), ["turn-recover"]);
     // Two generated passwords: the TURN secret (the same resource as before rotation existed) and coturn's admin CLI password (reaper.ts).
     assert.deepEqual(byType("random:index/randomPassword:RandomPassword").map((r) => [r.name, r.parent]).sort(), [["turn-cli-password", "turn"], ["turn-secret", "turn"]]);
     // Four SSM parameters: the current secret (the same resource as before rotation existed), the previous one (rotation.ts),

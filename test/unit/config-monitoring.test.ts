@@ -72,3 +72,9 @@ test("monitoring problems are reported together with every other problem", () =>
     const p = problems({ "turn:alarmEmail": "nobody", "turn:monthlyEgressBudgetGb": "0", "turn:credentialTtlSeconds": "1" });
     expect(p.map((l) => l.split(" ")[0]).sort()).toEqual(["turn:alarmEmail", "turn:credentialTtlSeconds", "turn:monthlyEgressBudgetGb"]);
 });
+
+test("the AWS Budgets budget needs the alarm email (its notifications are mailed there)", () => {
+    expect(problems({ "turn:egressCostBudget": "true" })).toEqual([
+        "turn:egressCostBudget = true: needs turn:alarmEmail: AWS Budgets mails its notifications there; set both, or leave this false",
+    ]);
+});
