@@ -12,6 +12,7 @@ import { checkRelayPortRange, DEFAULT_RELAY_PORT_RANGE, type PortRange } from ".
 import { maxClientCidrs, securityRuleCounts, SG_RULES_PER_DIRECTION_QUOTA, SG_RULES_QUOTA_CODE } from "./network";
 import { isSupportedRegion, AWS_PARTITION } from "./aws-region";
 import { instanceTypeInfo, knownFamilies, type DebianArch } from "./instance-types";
+import { DEFAULT_DEBIAN_RELEASE, parseDebianRelease, type DebianRelease } from "./debian";
 import { SHARED_SECRET_PATTERN } from "./rotation";
 import { consumerNameProblem } from "./credentials";
 import { revocationsValue } from "./reaper";
@@ -45,8 +46,9 @@ export const CONFIG_KEYS = {
     realm: { type: "string", default: "", description: "TURN realm (RFC 8489 §14.9). Empty: the domain if set, else 'turn-stack'." },
     domain: { type: "string", default: "", description: "DNS name pointing at the Elastic IP. Enables TLS (Let's Encrypt at boot) and turns: URLs. Empty: IP only, no TLS." },
     acmeEmail: { type: "string", default: "", description: "Contact email for the Let's Encrypt account (only with a domain). Empty: register without email." },
-    instanceType: { type: "string", default: "t4g.small", description: "EC2 instance type. Its family must be known (Graviton arm64 or x86 amd64) to pick the Debian 12 AMI." },
-    amiId: { type: "string", default: "", description: "Pin a Debian 12 AMI id. Empty: look up the newest official Debian 12 AMI once; later releases do not replace the server." },
+    instanceType: { type: "string", default: "t4g.small", description: "EC2 instance type. Its family must be known (Graviton arm64 or x86 amd64) to pick the Debian AMI." },
+    amiId: { type: "string", default: "", description: "Pin an AMI id of turn:debianRelease. Empty: look up the newest official Debian AMI of that release once; later builds do not replace the server." },
+    debianRelease: { type: "integer", default: 13, description: "Debian release of the server: 13 (trixie, the default for new stacks) or 12 (bookworm). Changing it replaces the server (the Elastic IP is kept)." },
     availabilityZone: { type: "string", default: "", description: "Availability zone for the subnet, e.g. eu-west-1a. Empty: AWS chooses." },
     vpcCidr: { type: "string", default: "10.73.0.0/24", description: "IPv4 CIDR of the stack's own VPC and subnet (private, /16 to /28)." },
     relayMinPort: { type: "integer", default: 49152, description: "Lowest UDP relay port (coturn min-port)." },
@@ -96,6 +98,8 @@ export interface TurnConfig extends MonitoringConfig, FleetConfig, CanarySetting
     /** True for T-family types (low network baseline). */
     burstable: boolean;
     amiId?: string;
+    /** `turn:debianRelease`: the Debian release whose AMI the server runs (debian.ts). */
+    debianRelease: DebianRelease;
     availabilityZone?: string;
     vpcCidr: string;
     /** The relay port range (`turn:relayMinPort` to `turn:relayMaxPort`), checked by port-range.ts. */
@@ -337,8 +341,10 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
     }
     const amiId = str("amiId");
     if (amiId && !/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(amiId)) {
-        bad("amiId", amiId, "must be an AMI id like ami-0123456789abcdef0, or empty to look up Debian 12");
+        bad("amiId", amiId, "must be an AMI id like ami-0123456789abcdef0, or empty to look up the official Debian AMI of turn:debianRelease");
     }
+    const debianRelease = parseDebianRelease(rawOf("debianRelease"));
+    if ("problem" in debianRelease) bad("debianRelease", rawOf("debianRelease"), debianRelease.problem);
     const availabilityZone = str("availabilityZone");
     if (availabilityZone && (availabilityZone.length > MAX_AVAILABILITY_ZONE_LENGTH || !/^[a-z]{2}(-[a-z0-9]+)+[a-z]$/.test(availabilityZone))) {
         bad("availabilityZone", availabilityZone, `must be an availability zone name like eu-west-1a (at most ${MAX_AVAILABILITY_ZONE_LENGTH} characters), or empty`);
@@ -487,6 +493,7 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
         arch: info!.arch,
         burstable: info!.burstable,
         amiId: amiId || undefined,
+        debianRelease: "release" in debianRelease ? debianRelease.release : DEFAULT_DEBIAN_RELEASE,
         availabilityZone: availabilityZone || undefined,
         vpcCidr,
         relayPortRange: relay.range!, // set: no problems were found

@@ -13,7 +13,7 @@
  *    the previous one (rotation.ts), coturn's admin CLI password (SecureString) and the
  *    revocation list (String) for the session reaper (reaper.ts);
  *  - an IAM role for SSM Session Manager (no SSH, no key pair);
- *  - the instance: Debian 12 for the type's architecture, IMDSv2 only with hop
+ *  - the instance: Debian (turn:debianRelease) for the type's architecture, IMDSv2 only with hop
  *    limit 1, encrypted gp3 root volume, user data from cloud-init.ts, replaced
  *    (delete first, keeping the interface and address) when the user data changes;
  *  - a CloudWatch alarm that recovers the instance on a failed system status
@@ -39,9 +39,7 @@ import { probeListenerSpec } from "../listeners";
 import { recoverActionArn } from "../aws-region";
 import { overlapEnd, previousSecretParameterName, previousSecretValue } from "../rotation";
 import { reaperParameterNames, revocationsValue } from "../reaper";
-
-/** AWS account that publishes the official Debian AMIs (Debian cloud team, wiki.debian.org/Cloud/AmazonEC2Image). */
-export const DEBIAN_AMI_OWNER = "136693071363";
+import { amiFilters, DEBIAN_AMI_OWNER } from "../debian";
 
 /**
  * The readiness probe's script, relative to the project root. The command sets
@@ -241,21 +239,19 @@ export class TurnServer extends pulumi.ComponentResource {
         );
         const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags: tags("profile") }, parent);
 
-        // Debian 12 AMI: pinned by config, or looked up once and then ignored so a new release never replaces the server.
+        // The AMI: pinned by config, or the newest official AMI of turn:debianRelease for the architecture, kept in a
+        // Stash (Pulumi's built-in resource whose output keeps the value it was created with: Pulumi docs, "Stash") named
+        // per release and architecture. A newer Debian build then never replaces the server, while changing the release
+        // (or the architecture) creates a new stash, so the instance is replaced onto that release's AMI. (ignoreChanges
+        // could not do that: the engine substitutes the old value of an ignored input on a replacement too, Pulumi docs,
+        // "ignoreChanges".) `pulumi up --replace <stash URN>` moves to the newest build.
         const ami =
             cfg.amiId ??
-            aws.ec2.getAmiOutput(
-                {
-                    owners: [DEBIAN_AMI_OWNER],
-                    mostRecent: true,
-                    filters: [
-                        { name: "name", values: [`debian-12-${cfg.arch}-2*`] },
-                        { name: "architecture", values: [cfg.arch === "arm64" ? "arm64" : "x86_64"] },
-                        { name: "virtualization-type", values: ["hvm"] },
-                    ],
-                },
+            new pulumi.Stash(
+                `${name}-ami-debian-${cfg.debianRelease}-${cfg.arch}`,
+                { input: aws.ec2.getAmiOutput({ owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: amiFilters(cfg.debianRelease, cfg.arch) }, parent).id },
                 parent,
-            ).id;
+            ).output.apply((id) => id as string);
 
         const region = aws.getRegionOutput({}, parent).region;
         const host = tls ? pulumi.output(cfg.domain!) : this.publicIp;
@@ -283,7 +279,6 @@ export class TurnServer extends pulumi.ComponentResource {
                 parent: this,
                 // The network interface (and so the Elastic IP) can attach to one instance at a time.
                 deleteBeforeReplace: true,
-                ignoreChanges: cfg.amiId ? [] : ["ami"],
                 dependsOn: [parameter, previous, cliParameter, revocations, rolePolicy],
             },
         );

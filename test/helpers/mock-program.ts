@@ -39,6 +39,8 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
     if (args.type === "aws:ec2/eip:Eip") state.publicIp = MOCK_PUBLIC_IP;
     if (args.type === "random:index/randomPassword:RandomPassword") state.result = "mock-shared-secret-0123456789abcdefghijklmnopqrstuvwxyz";
     if (args.type === "command:local:Command") state.stdout = JSON.stringify({ keyId: MOCK_CF_KEY_ID, key: MOCK_CF_KEY });
+    // pulumi.Stash (the engine's built-in): output is the input it was created with (Pulumi docs, "Stash").
+    if (args.type === "pulumi:index:Stash") state.output = args.inputs.input;
     if (args.type.startsWith("aws:")) {
         state.arn = `arn:aws:mock:${MOCK_REGION}:123456789012:${args.name}`;
         state.name ??= args.name; // what autonaming would give, minus the random suffix

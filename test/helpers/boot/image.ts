@@ -1,33 +1,50 @@
 /**
- * The Debian 12 root file system the boot test starts from, and the local apt
- * repository its user data installs packages from.
+ * The Debian root file system the boot test starts from, per release (12 bookworm,
+ * 13 trixie: infra/debian.ts), and the local apt repository its user data installs
+ * packages from.
  *
- * Base: `debootstrap --variant=minbase bookworm` plus what a Debian 12 cloud
- * image has and the user data relies on (systemd as init, cloud-init, curl,
- * ca-certificates, procps, iproute2), with `LANG=C.UTF-8` as the cloud images
- * set it. Building takes 75-90 s on 2 cores, so the result is kept as a
- * zstd-compressed tarball in the cache directory (TURN_STACK_CACHE, default
- * /var/cache/turn-stack), keyed on the recipe below: change the recipe and a
- * new base is built; delete the directory to rebuild from today's packages.
+ * Base: `debootstrap --variant=minbase <suite>` plus the packages Debian's EC2
+ * images install (debian-cloud-images, config_space/<release>/package_config/EC2
+ * and CLOUD, both `install-norec`, the same list for 12 and 13: awscli,
+ * cloud-init, cloud-guest-utils, amazon-ec2-utils, openssh-server,
+ * ssh-import-id; not cloud-initramfs-growroot, which needs a kernel and an
+ * initramfs a container has not) and what those images get from Debian's
+ * "important" priority and the user data relies on (systemd as init, curl,
+ * ca-certificates, procps, iproute2, sudo), with `LANG=C.UTF-8` as the cloud
+ * images set it. debootstrap installs no Recommends, like `install-norec`.
+ * Building takes 45-90 s, so the result is kept as a zstd-compressed tarball in
+ * the cache directory (TURN_STACK_CACHE, default /var/cache/turn-stack), keyed
+ * on the recipe below: change the recipe and a new base is built; delete the
+ * directory to rebuild from today's packages.
  *
  * Repository: the packages the user data asks for and every dependency the
- * base lacks (Recommends included, as on the VM), downloaded with the host's
- * apt from Debian and indexed with dpkg-scanpackages. Also cached, keyed on
- * the base and the package list.
+ * base lacks (Recommends included, as on the VM), downloaded from Debian by
+ * apt and indexed with dpkg-scanpackages. For the host's own release (bookworm
+ * here) the host's apt and its lists; for another release a private apt root
+ * with that release's sources (main, -updates, -security; the host's apt
+ * configuration is not touched). Also cached, keyed on the base and the
+ * package list.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEBIAN_RELEASES, type DebianRelease } from "../../../infra/debian";
+import { ROOT } from "../stack-config";
 
-export const SUITE = "bookworm";
+/** The release the boot helpers use when none is given (the one they booted before turn:debianRelease existed). */
+export const DEFAULT_BOOT_RELEASE: DebianRelease = "12";
+/** Debian's code name for a release (bookworm, trixie). */
+export const suiteOf = (release: DebianRelease): string => DEBIAN_RELEASES[release].codename;
 export const MIRROR = "http://deb.debian.org/debian";
-/** Packages a Debian 12 cloud image has that the user data relies on, beyond minbase. */
+/** What Debian's EC2 images install beyond the base system (package_config/EC2 and CLOUD, the same for 12 and 13). */
+export const EC2_IMAGE_PACKAGES = ["awscli", "cloud-init", "cloud-guest-utils", "amazon-ec2-utils", "openssh-server", "ssh-import-id"] as const;
+/** Packages a Debian cloud image has that the user data relies on, beyond minbase: the EC2 image's list and what it gets from "important". */
 export const BASE_PACKAGES = [
+    ...EC2_IMAGE_PACKAGES,
     "systemd",
     "systemd-sysv",
     "dbus",
-    "cloud-init",
     // cloud-init 22.4 imports cryptography (via jsonschema/oauthlib), which needs it; minbase lacks it.
     "python3-cffi-backend",
     "iproute2",
@@ -35,12 +52,11 @@ export const BASE_PACKAGES = [
     "curl",
     "procps",
     "netbase",
-    // Debian's cloud images run sshd and give the default user sudo; cloud-init's ssh and users modules expect them.
-    "openssh-server",
+    // Debian's cloud images give the default user sudo; cloud-init's users module expects it.
     "sudo",
 ] as const;
 /** Bump when the way the base is built changes. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 
 export function cacheDir(): string {
     const dir = process.env.TURN_STACK_CACHE ?? "/var/cache/turn-stack";
@@ -66,18 +82,51 @@ export interface BaseImage {
     key: string;
     /** True when it was built now rather than taken from the cache. */
     built: boolean;
+    /** The Debian release it is (infra/debian.ts). */
+    release: DebianRelease;
 }
 
-/** The cached base tarball, built with debootstrap when missing. */
-export function baseImage(log: (l: string) => void = () => {}): BaseImage {
-    const k = key(RECIPE_VERSION, SUITE, "minbase", BASE_PACKAGES);
-    const tarball = join(cacheDir(), `debian-${SUITE}-base-${k}.tar.zst`);
-    if (existsSync(tarball)) return { tarball, key: k, built: false };
+/** Where the base of `release` is cached, and its key (the recipe's hash). */
+export function basePath(release: DebianRelease = DEFAULT_BOOT_RELEASE): { tarball: string; key: string } {
+    const suite = suiteOf(release);
+    const k = key(RECIPE_VERSION, suite, "minbase", BASE_PACKAGES);
+    return { tarball: join(cacheDir(), `debian-${suite}-base-${k}.tar.zst`), key: k };
+}
+
+/**
+ * The cached base tarball of `release` (default Debian 12). When it is missing it is built with debootstrap in a
+ * child process (prebuild.ts) under an exclusive lock on `<tarball>.lock` (flock(1)), so a build already running in
+ * the background (vitest's global setup starts one at the beginning of the run) is waited for, never repeated.
+ */
+export function baseImage(log: (l: string) => void = () => {}, release: DebianRelease = DEFAULT_BOOT_RELEASE): BaseImage {
+    const { tarball, key: k } = basePath(release);
+    if (!existsSync(tarball)) {
+        log(`Debian ${release} (${suiteOf(release)}) base not cached: building it, or waiting for the build under way (${tarball}.lock)`);
+        prebuildLocked(`${tarball}.lock`, ["base", release], log);
+        if (!existsSync(tarball)) throw new Error(`building the Debian ${release} base left no ${tarball}`);
+        return { tarball, key: k, built: true, release };
+    }
+    return { tarball, key: k, built: false, release };
+}
+
+/** Run test/helpers/boot/prebuild.ts with `args` under flock(1) on `lock`, forwarding its output to `log`; throws if it fails. */
+function prebuildLocked(lock: string, args: string[], log: (l: string) => void): void {
+    const r = spawnSync("flock", [lock, process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "boot", "prebuild.ts"), ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) throw new Error(`flock is required (util-linux): ${r.error.message}`);
+    for (const l of r.stdout.split("\n").filter(Boolean)) log(l);
+    if (r.status !== 0) throw new Error(`prebuild.ts ${args.join(" ")} failed (exit ${r.status}):\n${(r.stdout + r.stderr).slice(-4000)}`);
+}
+
+/** Build the base of `release` now (the caller holds the lock; prebuild.ts). */
+export function buildBase(release: DebianRelease, log: (l: string) => void): void {
+    const suite = suiteOf(release);
+    const { tarball } = basePath(release);
+    if (existsSync(tarball)) return;
     const work = mkdtempSync(join(cacheDir(), "build-"));
     const root = join(work, "root");
     try {
-        log(`building the Debian ${SUITE} base with debootstrap (about 90 s); cached at ${tarball}`);
-        run("debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, SUITE, root, MIRROR]);
+        log(`building the Debian ${release} (${suite}) base with debootstrap (45-90 s); cached at ${tarball}`);
+        run("debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, root, MIRROR]);
         // Debian's cloud images set a UTF-8 locale; without one cloud-init's locale module fails.
         writeFileSync(join(root, "etc/default/locale"), "LANG=C.UTF-8\n");
         run("chroot", [root, "apt-get", "clean"]);
@@ -86,7 +135,6 @@ export function baseImage(log: (l: string) => void = () => {}): BaseImage {
         const tmp = `${tarball}.tmp`;
         run("tar", ["--zstd", "-C", root, "--numeric-owner", "--xattrs", "-cf", tmp, "."]);
         renameSync(tmp, tarball);
-        return { tarball, key: k, built: true };
     } finally {
         rmSync(work, { recursive: true, force: true });
     }
@@ -98,45 +146,105 @@ export function extractBase(base: BaseImage, dir: string): void {
     run("tar", ["--zstd", "-C", dir, "--numeric-owner", "--xattrs", "-xf", base.tarball]);
 }
 
+/** Where the repository for `base` and `packages` is cached. */
+export function aptRepositoryPath(base: { key: string; release: DebianRelease }, packages: string[]): string {
+    return join(cacheDir(), `apt-${suiteOf(base.release)}-${key(base.key, [...packages].sort())}`);
+}
+
 /**
  * A flat apt repository (`deb [trusted=yes] http://host/ ./`) with `packages`
  * and every dependency missing from the base (Recommends too, as apt on the VM
- * installs them), resolved by the host's apt against the base's dpkg status.
- * @param rootDir an extracted base, for its dpkg status
+ * installs them), resolved by apt against the base's dpkg status, from the
+ * base's release (the host's apt for the host's release, else a private apt
+ * root: {@link aptOptions}). Built when missing under a lock, like {@link baseImage}.
+ * @param _rootDir unused (the base's dpkg status is read from its tarball); kept for callers
  * @returns the repository directory (contains Packages and the .deb files)
  */
-export function aptRepository(base: BaseImage, rootDir: string, packages: string[], log: (l: string) => void = () => {}): string {
-    const sorted = [...packages].sort();
-    const dir = join(cacheDir(), `apt-${SUITE}-${key(base.key, sorted)}`);
+export function aptRepository(base: BaseImage, _rootDir: string, packages: string[], log: (l: string) => void = () => {}): string {
+    const dir = aptRepositoryPath(base, packages);
     if (existsSync(join(dir, "Packages"))) return dir;
-    log(`downloading ${sorted.join(", ")} and their dependencies from Debian into ${dir}`);
+    prebuildLocked(`${dir}.lock`, ["repo", base.release, ...packages], log);
+    if (!existsSync(join(dir, "Packages"))) throw new Error(`building the apt repository left no ${dir}/Packages`);
+    return dir;
+}
+
+/** The release this machine runs (its apt's lists are that release's). */
+function hostSuite(): string | undefined {
+    try {
+        return /^VERSION_CODENAME=(.+)$/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1];
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * apt options that resolve packages from `release`: none for the host's own release (its apt and lists), else a
+ * private apt root in the cache (`apt-root-<suite>`: its own sources.list with the release's main, -updates and
+ * -security, signed by Debian's archive keyring, its own lists, updated now); the host's apt configuration and
+ * lists are not touched.
+ */
+export function aptOptions(release: DebianRelease, log: (l: string) => void = () => {}): string[] {
+    const suite = suiteOf(release);
+    if (hostSuite() === suite) return [];
+    const dir = join(cacheDir(), `apt-root-${suite}`);
+    mkdirSync(join(dir, "lists/partial"), { recursive: true });
+    mkdirSync(join(dir, "cache/archives/partial"), { recursive: true });
+    const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+    writeFileSync(
+        join(dir, "sources.list"),
+        `deb [signed-by=${keyring}] ${MIRROR} ${suite} main\ndeb [signed-by=${keyring}] ${MIRROR} ${suite}-updates main\ndeb [signed-by=${keyring}] http://deb.debian.org/debian-security ${suite}-security main\n`,
+    );
+    const opts = [
+        "-o", `Dir::Etc::SourceList=${join(dir, "sources.list")}`,
+        "-o", "Dir::Etc::SourceParts=/dev/null",
+        "-o", `Dir::State::Lists=${join(dir, "lists")}`,
+        "-o", `Dir::Cache=${join(dir, "cache")}`,
+        "-o", "Debug::NoLocking=true",
+    ];
+    log(`apt-get update for ${suite} in ${dir}`);
+    run("apt-get", ["-q", ...opts, "update"]);
+    return opts;
+}
+
+/** Build the repository now (the caller holds the lock; prebuild.ts). */
+export function buildAptRepository(release: DebianRelease, packages: string[], log: (l: string) => void): void {
+    const base = basePath(release);
+    const sorted = [...packages].sort();
+    const dir = aptRepositoryPath({ key: base.key, release }, sorted);
+    if (existsSync(join(dir, "Packages"))) return;
+    log(`downloading ${sorted.join(", ")} and their dependencies from Debian ${release} into ${dir}`);
     const tmp = mkdtempSync(join(cacheDir(), "apt-"));
     try {
-        mkdirSync(join(tmp, "partial"));
+        // The base's dpkg status, from its tarball: what the VM has before the user data runs.
+        run("tar", ["--zstd", "-C", tmp, "-xf", base.tarball, "./var/lib/dpkg/status"]);
+        const status = join(tmp, "status");
+        renameSync(join(tmp, "var/lib/dpkg/status"), status);
+        rmSync(join(tmp, "var"), { recursive: true });
+        const debs = join(tmp, "debs");
+        mkdirSync(join(debs, "partial"), { recursive: true });
         run("apt-get", [
             "-q",
             "-y",
-            "-o", `Dir::State::status=${join(rootDir, "var/lib/dpkg/status")}`,
-            "-o", `Dir::Cache::archives=${tmp}`,
+            ...aptOptions(release, log),
+            "-o", `Dir::State::status=${status}`,
+            "-o", `Dir::Cache::archives=${debs}`,
             "-o", "Debug::NoLocking=true",
             "-o", "APT::Install-Recommends=true",
             "install",
             "--download-only",
             ...sorted,
         ]);
-        rmSync(join(tmp, "partial"), { recursive: true });
-        rmSync(join(tmp, "lock"), { force: true });
-        const debs = readdirSync(tmp).filter((f) => f.endsWith(".deb"));
-        if (debs.length === 0) throw new Error(`apt downloaded nothing for ${sorted.join(", ")}`);
-        const index = run("dpkg-scanpackages", ["--multiversion", "."], { cwd: tmp });
-        writeFileSync(join(tmp, "Packages"), index);
+        rmSync(join(debs, "partial"), { recursive: true });
+        rmSync(join(debs, "lock"), { force: true });
+        if (!readdirSync(debs).some((f) => f.endsWith(".deb"))) throw new Error(`apt downloaded nothing for ${sorted.join(", ")}`);
+        const index = run("dpkg-scanpackages", ["--multiversion", "."], { cwd: debs });
+        writeFileSync(join(debs, "Packages"), index);
         // A Release file with the index's hash, so apt reads the flat repository without
         // complaining that it has none (it is unsigned: sources.list marks it trusted=yes).
         const sha = createHash("sha256").update(index).digest("hex");
-        writeFileSync(join(tmp, "Release"), `Origin: turn-stack boot test\nLabel: turn-stack boot test\nSHA256:\n ${sha} ${Buffer.byteLength(index)} Packages\n`);
+        writeFileSync(join(debs, "Release"), `Origin: turn-stack boot test\nLabel: turn-stack boot test\nSHA256:\n ${sha} ${Buffer.byteLength(index)} Packages\n`);
         rmSync(dir, { recursive: true, force: true });
-        renameSync(tmp, dir);
-        return dir;
+        renameSync(debs, dir);
     } finally {
         rmSync(tmp, { recursive: true, force: true });
     }

@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { createNetns, type Netns } from "../netns";
 import { makeTestPki, type TestPki } from "../tls-certs";
-import { baseImage, cacheDir, extractBase, aptRepository, run, type BaseImage } from "./image";
+import { baseImage, cacheDir, DEFAULT_BOOT_RELEASE, extractBase, aptRepository, run, suiteOf, type BaseImage } from "./image";
 import { EDGE_IP, VM_IP, bootSteps, cloudConfig, prepareRoot, startStandins, type BootOptions } from "./vm";
 import { exited, stopChild } from "./container";
 
@@ -29,19 +29,20 @@ const VM_PACKAGES = ["linux-image-cloud-amd64", "ifupdown", "isc-dhcp-client"];
 /** The base plus a kernel, as a cached tarball (built when missing). */
 export function vmImage(base: BaseImage, log: (l: string) => void): BaseImage {
     const tarball = join(cacheDir(), `debian-vm-${base.key}.tar.zst`);
-    if (existsSync(tarball)) return { tarball, key: `vm-${base.key}`, built: false };
+    if (existsSync(tarball)) return { tarball, key: `vm-${base.key}`, built: false, release: base.release };
     const work = mkdtempSync(join(cacheDir(), "vm-build-"));
     try {
         const root = join(work, "root");
         extractBase(base, root);
         log(`installing ${VM_PACKAGES.join(", ")} into the VM image`);
-        writeFileSync(join(root, "etc/apt/sources.list"), "deb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n");
+        const suite = suiteOf(base.release);
+        writeFileSync(join(root, "etc/apt/sources.list"), `deb http://deb.debian.org/debian ${suite} main\ndeb http://deb.debian.org/debian ${suite}-updates main\ndeb http://deb.debian.org/debian-security ${suite}-security main\n`);
         run("systemd-nspawn", ["-q", `--directory=${root}`, "--register=no", "--keep-unit", "--pipe", "--resolv-conf=replace-host", "sh", "-c",
             `export DEBIAN_FRONTEND=noninteractive; apt-get -q update && apt-get -q -y --no-install-recommends install ${VM_PACKAGES.join(" ")} && apt-get clean && rm -rf /var/lib/apt/lists/*`]);
         const tmp = `${tarball}.tmp`;
         run("tar", ["--zstd", "-C", root, "--numeric-owner", "--xattrs", "-cf", tmp, "."]);
         renameSync(tmp, tarball);
-        return { tarball, key: `vm-${base.key}`, built: true };
+        return { tarball, key: `vm-${base.key}`, built: true, release: base.release };
     } finally {
         rmSync(work, { recursive: true, force: true });
     }
@@ -63,7 +64,7 @@ export async function bootQemu(o: BootOptions): Promise<BootedQemu> {
     const log = o.log ?? (() => {});
     const { timings, lap, cleanups, teardown } = bootSteps(log);
     try {
-        const base = baseImage(log);
+        const base = baseImage(log, o.release ?? DEFAULT_BOOT_RELEASE);
         const image = vmImage(base, log);
         lap("image");
         const work = mkdtempSync("/var/tmp/turn-stack-vm-");

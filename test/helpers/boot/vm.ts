@@ -1,6 +1,7 @@
 /**
  * Boot a user data document the way an EC2 instance of the stack would, in a
- * Debian 12 system container on this machine.
+ * Debian system container on this machine: Debian 12 (bookworm, cloud-init
+ * 22.4) unless `release` says 13 (trixie, cloud-init 25.1).
  *
  * Network, created here and removed by teardown():
  *
@@ -36,7 +37,8 @@ import { userDataOf } from "../program-json";
 import type { MockedResource } from "../mock-program";
 import { SYNC_PATHS } from "../../../infra/secret-sync";
 import { packUserData } from "../../../infra/cloud-init";
-import { aptRepository, baseImage, chroot, extractBase } from "./image";
+import { aptRepository, baseImage, chroot, DEFAULT_BOOT_RELEASE, extractBase, suiteOf } from "./image";
+import type { DebianRelease } from "../../../infra/debian";
 import { Container, stopChild } from "./container";
 
 export const VM_IP = "10.73.0.10";
@@ -103,9 +105,13 @@ export interface BootOptions {
     log?: (line: string) => void;
     /** How long cloud-init may take to finish (ms). */
     timeoutMs?: number;
+    /** The Debian release to boot (infra/debian.ts); default 12. */
+    release?: DebianRelease;
 }
 
 export interface BootedVm {
+    /** The Debian release booted. */
+    release: DebianRelease;
     container: Container;
     edge: Netns;
     pki: TestPki;
@@ -159,11 +165,17 @@ export function bootSteps(log: (l: string) => void) {
     return { timings, lap, cleanups, teardown };
 }
 
+/** Names of the two network namespaces of a boot of `release` (one pair per release, so both can boot at once). */
+export function bootNetnsNames(release: DebianRelease = DEFAULT_BOOT_RELEASE): { edge: string; vm: string } {
+    return release === DEFAULT_BOOT_RELEASE ? { edge: "ts-boot-edge", vm: "ts-boot-vm" } : { edge: `ts-boot${release}-edge`, vm: `ts-boot${release}-vm` };
+}
+
 export async function bootUserData(o: BootOptions): Promise<BootedVm> {
+    const release = o.release ?? DEFAULT_BOOT_RELEASE;
     const log = o.log ?? (() => {});
     const { timings, lap, cleanups, teardown } = bootSteps(log);
     try {
-        const base = baseImage(log);
+        const base = baseImage(log, release);
         lap(base.built ? "buildBase" : "baseFromCache");
         const work = mkdtempSync("/var/tmp/turn-stack-boot-");
         cleanups.push(() => rmSync(work, { recursive: true, force: true }));
@@ -177,9 +189,10 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         cleanups.push(() => pki.cleanup());
         prepareRoot(root, o, pki);
 
-        const edge = createNetns("ts-boot-edge");
+        const names = bootNetnsNames(release);
+        const edge = createNetns(names.edge);
         cleanups.push(() => edge.remove());
-        const vm = createNetns("ts-boot-vm");
+        const vm = createNetns(names.vm);
         cleanups.push(() => vm.remove());
         connect(edge, `${EDGE_IP}/24`, vm, `${VM_IP}/24`);
         vm.run("ip", "route", "add", "default", "via", EDGE_IP);
@@ -189,9 +202,9 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         cleanups.push(() => stopChild(standins));
         lap("prepare");
 
-        const container = await Container.boot({ root, netns: vm.name, machine: `turn-boot-${process.pid}`, consoleLog: join(work, "console.log") });
+        const container = await Container.boot({ root, netns: vm.name, machine: `turn-boot${release}-${process.pid}`, consoleLog: join(work, "console.log") });
         cleanups.push(() => container.stop());
-        log(`container booted (init PID ${container.initPid}); waiting for cloud-init`);
+        log(`Debian ${release} (${suiteOf(release)}) container booted (init PID ${container.initPid}); waiting for cloud-init`);
         const finalState = await container.waitFor(
             "cloud-final.service to finish (cloud-init 22.4's status --wait returns early on errors)",
             () => {
@@ -206,7 +219,7 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
             standins.stdin!.write(JSON.stringify(values) + "\n");
             await container.waitFor("the SSM stand-in to take the new values", () => (requests.filter((r) => r.service === "standin").length > acks ? true : undefined), 5000, 20);
         };
-        return { container, edge, pki, work, requests, setParameters, timings, finalState, diagnostics: () => diagnostics(container, root), teardown };
+        return { release, container, edge, pki, work, requests, setParameters, timings, finalState, diagnostics: () => diagnostics(container, root, release), teardown };
     } catch (e) {
         await teardown();
         throw e;
@@ -285,7 +298,7 @@ function tail(text: string, lines: number): string {
     return text.split("\n").slice(-lines).join("\n");
 }
 
-function diagnostics(container: Container, root: string): string {
+function diagnostics(container: Container, root: string, release: DebianRelease): string {
     const read = (f: string) => {
         try {
             return readFileSync(join(root, f), "utf8");
@@ -298,6 +311,7 @@ function diagnostics(container: Container, root: string): string {
     const journal = container.exec("journalctl", "--no-pager", "-u", "coturn.service", "-u", "turn-stack-firewall.service", "-n", "80");
     const failed = container.exec("systemctl", "--failed", "--no-legend", "--plain");
     return [
+        `----- Debian ${release} (${suiteOf(release)}) boot -----`,
         "----- cloud-init.log: warnings and errors -----",
         problems.slice(-60).join("\n") || "(none)",
         "----- cloud-init.log: last 40 lines -----",

@@ -1,6 +1,6 @@
 /**
  * `npm run test:vm` (not part of `npm test`): the prod user data booted in a
- * full Debian 12 VM under qemu, for what the container boot test
+ * full Debian VM under qemu (Debian 12; `TURN_STACK_DEBIAN_RELEASE=13 npm run test:vm` for 13), for what the container boot test
  * (test/boot.test.ts) cannot show: sysctls, a real kernel (nftables, coturn's
  * full open-files limit) and cloud-init's own network setup. Stand-ins as in
  * the boot test (test/helpers/boot/vm.ts); the seed adds a NoCloud
@@ -15,15 +15,18 @@ import { programJson } from "../../helpers/program-json";
 import { runProbe } from "../../helpers/run";
 import { bootQemu, type BootedQemu } from "../../helpers/boot/qemu";
 import { bootInputs, EDGE_IP, VM_IP } from "../../helpers/boot/vm";
+import { isDebianRelease } from "../../../infra/debian";
 
-const inputs = bootInputs(programJson("prod"));
+const release = process.env.TURN_STACK_DEBIAN_RELEASE ?? "12";
+if (!isDebianRelease(release)) throw new Error(`TURN_STACK_DEBIAN_RELEASE=${release}: not a Debian release turn-stack supports`);
+const inputs = bootInputs(programJson("prod", { "turn:debianRelease": release }));
 const secret = inputs.parameterValue;
 const files = inputs.doc.write_files;
 let vm: BootedQemu | undefined;
 
 beforeAll(
     async () => {
-        vm = await bootQemu({ ...inputs, log: (l) => console.log(`vm test: ${l}`) });
+        vm = await bootQemu({ ...inputs, release, log: (l) => console.log(`vm test (Debian ${release}): ${l}`) });
         console.log(`vm test: timings (s) ${JSON.stringify(vm.timings)}`);
     },
     40 * 60_000,
