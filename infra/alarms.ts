@@ -19,7 +19,10 @@
  * Pure: no `@pulumi/*` import.
  */
 import { CANARY_DIMENSIONS, CANARY_METRICS, canaryNamespace } from "./canary-metrics";
-import { BYTES_PER_GB, HOURS_PER_MONTH, internetBaselineGbps, networkSpec } from "./capacity";
+import { egressBytesPerHour, HOURS_PER_MONTH, internetBaselineGbps, networkSpec } from "./capacity";
+
+/** The egress budget's hourly share (infra/capacity.ts, where the GB and the month are defined). */
+export { egressBytesPerHour };
 import { probeListenerSpec } from "./listeners";
 
 /** Runs in a row the canary must fail on a listener before its alarm fires: one failed run can be a lost packet; two in a row is an outage, told within two schedules. */
@@ -91,14 +94,6 @@ export interface AlarmSettings {
     monthlyEgressBudgetGb: number;
     /** The canary's schedule (`turn:canaryScheduleMinutes`), or undefined without a canary: no canary alarms then. */
     canaryScheduleMinutes?: number;
-}
-
-/**
- * The egress budget's hourly share in bytes, as NetworkOut counts: GB/month × 2^30 bytes / 730 h
- * (infra/capacity.ts BYTES_PER_GB, HOURS_PER_MONTH), rounded down to a whole byte.
- */
-export function egressBytesPerHour(monthlyEgressBudgetGb: number): number {
-    return Math.floor((monthlyEgressBudgetGb * BYTES_PER_GB) / HOURS_PER_MONTH);
 }
 
 /**

@@ -28,6 +28,14 @@ export const BYTES_PER_GB = 2 ** 30;
 /** Hours in a billing month as AWS prices it: 730 (Amazon EC2 On-Demand Pricing and the AWS Pricing Calculator assume 730 hours per month, 365 × 24 / 12). */
 export const HOURS_PER_MONTH = 730;
 
+/**
+ * A monthly egress budget's hourly share in bytes, as CloudWatch's NetworkOut counts: GB/month ×
+ * 2^30 bytes / 730 h, rounded down to a whole byte. The egress alarm's threshold and the dashboard's line.
+ */
+export function egressBytesPerHour(monthlyEgressBudgetGb: number): number {
+    return Math.floor((monthlyEgressBudgetGb * BYTES_PER_GB) / HOURS_PER_MONTH);
+}
+
 /** One instance type's network figures (EC2 Instance Types Guide, "Network specifications"). */
 export interface NetworkSpec {
     /** Baseline bandwidth, Gbit/s per direction: what the type sustains. */
@@ -228,4 +236,103 @@ export function monthlyCostUsd(gb: number, prices: EgressPrices): number {
 export function egressBudgetUsd(monthlyEgressBudgetGb: number): number {
     const usd = monthlyCostUsd(monthlyEgressBudgetGb, { ...AWS_EGRESS, freeGb: 0 });
     return Math.max(0.01, Math.ceil(Math.round(usd * 1e6) / 1e4) / 100);
+}
+
+/** A server as the capacity report sees it. */
+export interface CapacityServer {
+    name: string;
+    instanceType: string;
+    /** Overrides the table (`npm run capacity -- --baseline-gbps`), for a type it does not list. */
+    baselineGbps?: number;
+}
+
+/** What {@link capacityReport} works from. */
+export interface CapacityInput {
+    servers: CapacityServer[];
+    region?: string;
+    /** Stream bitrate on the wire, kbit/s. */
+    bitrateKbps: number;
+    /** `turn:monthlyEgressBudgetGb`. */
+    monthlyEgressBudgetGb: number;
+    /** A usage to price: GB of egress per month, if given. */
+    usageGb?: number;
+}
+
+/** One server's line of the report. */
+export interface ServerCapacity {
+    name: string;
+    instanceType: string;
+    /** undefined: not in the table and no override. */
+    spec?: NetworkSpec;
+    /** Where the baseline came from. */
+    baselineFrom: "table" | "override" | "unknown";
+    usableGbps?: number;
+    streams?: number;
+    /** Egress of `streams` streams all month (730 h), GB. */
+    fullMonthGb?: number;
+}
+
+/** A monthly egress amount priced on both sides. */
+export interface PricedUsage {
+    label: string;
+    gb: number;
+    awsUsd: number;
+    cloudflareUsd: number;
+}
+
+/** The capacity report: per server, the stack's total, and what the budget and usages cost. */
+export interface CapacityReport {
+    servers: ServerCapacity[];
+    region?: string;
+    bitrateKbps: number;
+    /** Sum over servers with a known baseline. */
+    totalStreams: number;
+    monthlyEgressBudgetGb: number;
+    budgetBytesPerHour: number;
+    /** Streams the budget pays for around the clock (730 h): budget GB / egress of one stream-month. */
+    budgetStreamsAroundTheClock: number;
+    /** Whether {@link AWS_EGRESS}'s tiers are this region's ({@link AWS_EGRESS_REGIONS}). */
+    awsPricesForRegion: boolean;
+    priced: PricedUsage[];
+}
+
+/**
+ * Build the capacity report (pure): streams per server from its usable baseline, the egress of that
+ * load all month, the budget's hourly share and what it buys, and AWS and Cloudflare prices of the
+ * budget, of the full load and of `usageGb` when given.
+ * @throws RangeError for a bitrate that is not positive (streamsAtBitrate)
+ */
+export function capacityReport(input: CapacityInput): CapacityReport {
+    const servers: ServerCapacity[] = input.servers.map((s) => {
+        const table = networkSpec(s.instanceType);
+        const spec = s.baselineGbps !== undefined ? { baselineGbps: s.baselineGbps, burstGbps: table?.burstGbps ?? s.baselineGbps, vcpus: table?.vcpus ?? 1 } : table;
+        if (!spec) return { name: s.name, instanceType: s.instanceType, baselineFrom: "unknown" };
+        const usableGbps = internetBaselineGbps(spec);
+        const streams = streamsAtBitrate(usableGbps, input.bitrateKbps);
+        return {
+            name: s.name,
+            instanceType: s.instanceType,
+            spec,
+            baselineFrom: s.baselineGbps !== undefined ? "override" : "table",
+            usableGbps,
+            streams,
+            fullMonthGb: egressGb(streams, input.bitrateKbps, HOURS_PER_MONTH),
+        };
+    });
+    const totalStreams = servers.reduce((n, s) => n + (s.streams ?? 0), 0);
+    const price = (label: string, gb: number): PricedUsage => ({ label, gb, awsUsd: monthlyCostUsd(gb, AWS_EGRESS), cloudflareUsd: monthlyCostUsd(gb, CLOUDFLARE_TURN_EGRESS) });
+    const priced = [price("the egress budget (turn:monthlyEgressBudgetGb)", input.monthlyEgressBudgetGb)];
+    if (totalStreams > 0) priced.push(price(`every server at its baseline all month (${totalStreams} streams × ${HOURS_PER_MONTH} h)`, egressGb(totalStreams, input.bitrateKbps, HOURS_PER_MONTH)));
+    if (input.usageGb !== undefined) priced.push(price("the given usage", input.usageGb));
+    return {
+        servers,
+        region: input.region,
+        bitrateKbps: input.bitrateKbps,
+        totalStreams,
+        monthlyEgressBudgetGb: input.monthlyEgressBudgetGb,
+        budgetBytesPerHour: egressBytesPerHour(input.monthlyEgressBudgetGb),
+        budgetStreamsAroundTheClock: input.monthlyEgressBudgetGb / egressGb(1, input.bitrateKbps, HOURS_PER_MONTH),
+        awsPricesForRegion: input.region !== undefined && AWS_EGRESS_REGIONS.includes(input.region),
+        priced,
+    };
 }

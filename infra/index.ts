@@ -50,18 +50,18 @@ const cloudflareKey =
           });
 
 // Alarms to an SNS topic, the dashboard, the optional egress cost budget (issue 14): for the stack's servers.
-if (server) {
-    new Monitoring("monitoring", {
-        project,
-        stack,
-        servers: [{ name: serverName, instanceId: server.instanceId, tls: config.domain !== undefined, instanceType: config.instanceType }],
-        monthlyEgressBudgetGb: config.monthlyEgressBudgetGb,
-        alarmEmail: config.alarmEmail,
-        egressCostBudget: config.egressCostBudget,
-        canaryScheduleMinutes: config.canary ? config.canaryScheduleMinutes : undefined,
-        tags: { "turn-stack:project": project, "turn-stack:stack": stack },
-    });
-}
+const monitoring = server
+    ? new Monitoring("monitoring", {
+          project,
+          stack,
+          servers: [{ name: serverName, instanceId: server.instanceId, tls: config.domain !== undefined, instanceType: config.instanceType }],
+          monthlyEgressBudgetGb: config.monthlyEgressBudgetGb,
+          alarmEmail: config.alarmEmail,
+          egressCostBudget: config.egressCostBudget,
+          canaryScheduleMinutes: config.canary ? config.canaryScheduleMinutes : undefined,
+          tags: { "turn-stack:project": project, "turn-stack:stack": stack },
+      })
+    : undefined;
 
 if (server && config.cloudflareZoneId) {
     new CloudflareDnsRecord("turn-dns", { zoneId: config.cloudflareZoneId, domain: config.domain!, address: server.publicIp });
@@ -89,3 +89,7 @@ export const instanceId = server?.instanceId ?? null;
 /** Cloudflare TURN key id and its bearer token (secret). */
 export const cloudflareTurnKeyId = cloudflareKey?.keyId ?? null;
 export const cloudflareTurnKey = cloudflareKey?.key ?? null;
+/** What `npm run capacity -- --outputs <file>` reads: each server's instance type, the region and the egress budget (null without an own server). */
+export const capacity = monitoring
+    ? { servers: [{ name: serverName, instanceType: config.instanceType }], region: monitoring.region, monthlyEgressBudgetGb: config.monthlyEgressBudgetGb }
+    : null;

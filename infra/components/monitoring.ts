@@ -71,6 +71,8 @@ export class Monitoring extends pulumi.ComponentResource {
     readonly dashboardName: string;
     /** Every alarm's name. */
     readonly alarmNames: string[];
+    /** The region the alarms are in (the provider's). */
+    readonly region: pulumi.Output<string>;
 
     /**
      * @param name logical name; children are `${name}-<role>`
@@ -82,6 +84,7 @@ export class Monitoring extends pulumi.ComponentResource {
         const parent = { parent: this };
         const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
         const region = aws.getRegionOutput({}, parent).region;
+        this.region = region;
 
         const topic = new aws.sns.Topic(`${name}-alarms`, { tags: tags("alarms") }, parent);
         this.topicArn = topic.arn;
@@ -140,7 +143,7 @@ export class Monitoring extends pulumi.ComponentResource {
             );
         }
 
-        this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName, alarmNames: this.alarmNames });
+        this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName, alarmNames: this.alarmNames, region: this.region });
     }
 }
 

@@ -368,7 +368,7 @@ export const cloudwatchAlarmFields: ResourceValidationPolicy = {
         for (const k of ["alarmActions", "okActions", "insufficientDataActions"] as const) {
             const actions = (a[k] ?? []) as unknown[];
             if (actions.length > CLOUDWATCH_ALARM.maxActions) report(`${k}: ${actions.length} actions, at most ${CLOUDWATCH_ALARM.maxActions}`);
-            for (const arn of actions) if (typeof arn === "string" && arn.length > CLOUDWATCH_ALARM.arnMax) report(`${k}: ARN longer than ${CLOUDWATCH_ALARM.arnMax}`);
+            for (const arn of knownItems(actions)) if (typeof arn === "string" && arn.length > CLOUDWATCH_ALARM.arnMax) report(`${k}: ARN longer than ${CLOUDWATCH_ALARM.arnMax}`);
         }
     }),
 };
@@ -390,10 +390,25 @@ export const cloudwatchAlarmActionPartition: ResourceValidationPolicy = {
             providerRegion = undefined; // not known at preview
         }
         for (const k of ["alarmActions", "okActions", "insufficientDataActions"] as const) {
-            for (const arn of (a[k] ?? []) as unknown[]) reportAll(report, arnPartitionProblems(arn, providerRegion).map((p) => `${k}: ${p}`));
+            for (const arn of knownItems((a[k] ?? []) as unknown[])) reportAll(report, arnPartitionProblems(arn, providerRegion).map((p) => `${k}: ${p}`));
         }
     }),
 };
+
+/**
+ * The items of `list` known at this point: at `pulumi preview` an alarm action that is another
+ * resource's output (the monitoring topic's ARN) is not known yet; the other actions are still
+ * checked then, and `pulumi up` checks every one.
+ */
+function knownItems(list: unknown[]): unknown[] {
+    const out: unknown[] = [];
+    for (let i = 0; i < list.length; i++) {
+        const item = unlessUnknown(() => list[i], UNKNOWN_ITEM);
+        if (item !== UNKNOWN_ITEM) out.push(item);
+    }
+    return out;
+}
+const UNKNOWN_ITEM = Symbol("unknown");
 
 /** Every AWS policy of the pack. */
 export const awsPolicies = [

@@ -5,9 +5,10 @@
 import type { Policies } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
 import { cloudflarePolicies } from "./cloudflare";
+import { monitoringPolicies } from "./monitoring";
 
 /** The pack's name (`pulumi preview --policy-pack infra/policy` reports violations under it). */
 export const POLICY_PACK_NAME = "turn-stack-cloud-contract";
 
-/** All policies, AWS then Cloudflare. */
-export const policies: Policies = [...awsPolicies, ...cloudflarePolicies];
+/** All policies, AWS (the monitoring resources' after the others) then Cloudflare. */
+export const policies: Policies = [...awsPolicies, ...monitoringPolicies, ...cloudflarePolicies];

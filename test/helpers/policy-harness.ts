@@ -207,6 +207,7 @@ export const AUTONAMED: Record<string, string> = {
     "aws:iam/instanceProfile:InstanceProfile": "name",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
     "aws:ssm/parameter:Parameter": "name",
+    "aws:sns/topic:Topic": "name",
 };
 
 /**

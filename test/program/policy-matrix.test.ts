@@ -120,6 +120,8 @@ matrix.push(
     ["amd64: c7i.large", "prod", { "turn:instanceType": "c7i.large" }],
     ["amd64: m7i.xlarge, no domain", "dev", { "turn:instanceType": "m7i.xlarge" }],
     ["arm64: t4g.small with a domain", "prod", { "turn:instanceType": "t4g.small" }],
+    ["monitoring: alarm email, AWS Budgets egress budget, largest egress budget", "prod", { "turn:alarmEmail": "ops@example.com", "turn:egressCostBudget": "true", "turn:monthlyEgressBudgetGb": "10000000" }],
+    ["monitoring: canary every minute, no domain", "dev", { "turn:canaryScheduleMinutes": "1" }],
     [
         "every edge at once: longest texts, most CIDRs, largest relay range, amd64, both mode with DNS record",
         "prod",

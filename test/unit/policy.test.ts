@@ -26,6 +26,9 @@ const T = {
     profile: "aws:iam/instanceProfile:InstanceProfile",
     param: "aws:ssm/parameter:Parameter",
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    dashboard: "aws:cloudwatch/dashboard:Dashboard",
+    topic: "aws:sns/topic:Topic",
+    budget: "aws:budgets/budget:Budget",
     dns: "cloudflare:index/dnsRecord:DnsRecord",
     command: "command:local:Command",
 } as const;
@@ -216,6 +219,55 @@ const cases: Record<string, Case> = {
             [[alarm({ alarmActions: ["arn:aws:automate:us-gov-east-1:ec2:recover"] })], /partition aws-us-gov/],
             [[alarm({ okActions: ["arn:aws-cn:automate:eu-west-1:ec2:recover"] })], /okActions: .*partition aws/],
             [[alarm({ alarmActions: ["recover"] })], /not arn:<partition>/],
+        ],
+    },
+    // Monitoring (infra/policy/monitoring.ts): inputs shaped like infra/components/monitoring.ts's.
+    "cloudwatch-alarm-evaluation": {
+        valid: [
+            [alarm({ period: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "breaching" })],
+            [alarm({ period: 60, evaluationPeriods: 1440 }), alarm({ period: 3600, evaluationPeriods: 168 }), alarm({ period: 10, evaluationPeriods: 1 })],
+            [alarm({ evaluationPeriods: 3, metricQueries: [{ id: "m0", returnData: false, metric: { period: 3600 } }, { id: "total", expression: "m0", returnData: true }] })],
+        ],
+        invalid: [
+            [[alarm({ period: 90, evaluationPeriods: 1 })], /period 90: 10, 20, 30 or a multiple of 60/],
+            [[alarm({ period: 60, evaluationPeriods: 1441 })], /86460 s: at most 86400 s for a period under one hour/],
+            [[alarm({ period: 3600, evaluationPeriods: 169 })], /608400 s: at most 604800 s/],
+            [[alarm({ period: 60, evaluationPeriods: 2, datapointsToAlarm: 3 })], /datapointsToAlarm 3: 1 to evaluationPeriods \(2\)/],
+            [[alarm({ period: 60, evaluationPeriods: 0 })], /evaluationPeriods 0/],
+            [[alarm({ period: 60, evaluationPeriods: 1, treatMissingData: "notbreaching" })], /treatMissingData "notbreaching"/],
+            [[alarm({ evaluationPeriods: 1, metricQueries: [{ id: "M0", returnData: false, metric: { period: 60 } }, { id: "e", expression: "M0" }] })], /metric query id "M0"/],
+            [[alarm({ evaluationPeriods: 1, metricQueries: [{ id: "m0", metric: { period: 60 } }, { id: "e", expression: "m0" }] })], /2 queries return data; exactly one must/],
+        ],
+    },
+    "cloudwatch-dashboard": {
+        valid: [[r(T.dashboard, { dashboardName: "turn-prod", dashboardBody: JSON.stringify({ widgets: [{ type: "alarm", properties: { alarms: ["arn:aws:cloudwatch:eu-west-1:1:alarm:a"] } }] }) })]],
+        invalid: [
+            [[r(T.dashboard, { dashboardName: "turn/prod", dashboardBody: "{\"widgets\":[]}" })], /dashboardName "turn\/prod": 1 to 255 of A-Z a-z 0-9 - _/],
+            [[r(T.dashboard, { dashboardName: "d".repeat(256), dashboardBody: "{\"widgets\":[]}" })], /1 to 255/],
+            [[r(T.dashboard, { dashboardName: "turn-prod", dashboardBody: "{widgets" })], /not JSON/],
+            [[r(T.dashboard, { dashboardName: "turn-prod", dashboardBody: "{}" })], /needs a widgets array/],
+            [[r(T.dashboard, { dashboardName: "turn-prod", dashboardBody: JSON.stringify({ widgets: seq(501, () => ({ type: "text", properties: {} })) }) })], /501 widgets, at most 500/],
+            [[r(T.dashboard, { dashboardName: "turn-prod", dashboardBody: JSON.stringify({ widgets: [{ type: "metric", properties: { metrics: seq(501, () => ["AWS/EC2", "CPUUtilization"]) } }] }) })], /501 metrics, at most 500/],
+            [[r(T.dashboard, { dashboardName: "turn-prod", dashboardBody: JSON.stringify({ widgets: seq(6, () => ({ type: "metric", properties: { metrics: seq(500, () => ["AWS/EC2", "CPUUtilization"]) } })) }) })], /3000 metrics, at most 2500/],
+            [[r(T.dashboard, { dashboardName: "turn-prod", dashboardBody: JSON.stringify({ widgets: [{ type: "alarm", properties: { alarms: seq(101, (i) => `a${i}`) } }] }) })], /lists 101 alarms, 1 to 100/],
+        ],
+    },
+    "sns-topic-name": {
+        valid: [[r(T.topic, { name: "monitoring-alarms-a1b2c3d" })], [r(T.topic, { name: "alarms.fifo", fifoTopic: true })]],
+        invalid: [
+            [[r(T.topic, { name: "turn alarms" })], /1 to 256 of A-Z a-z 0-9 _ -/],
+            [[r(T.topic, { name: "t".repeat(257) })], /1 to 256/],
+            [[r(T.topic, { name: "alarms", fifoTopic: true })], /ends in .fifo/],
+        ],
+    },
+    "budgets-budget": {
+        valid: [[r(T.budget, { name: "turn-prod-egress", limitAmount: "90.00", notifications: [{ subscriberEmailAddresses: ["ops@example.com"] }] })]],
+        invalid: [
+            [[r(T.budget, { name: "turn:prod" })], /without : or \\/],
+            [[r(T.budget, { name: "b".repeat(101) })], /1 to 100 characters/],
+            [[r(T.budget, { name: "turn-prod", limitAmount: "$90" })], /limitAmount "\$90": a decimal number/],
+            [[r(T.budget, { name: "turn-prod", notifications: seq(6, () => ({})) })], /6 notifications: at most 5/],
+            [[r(T.budget, { name: "turn-prod", notifications: [{ subscriberEmailAddresses: seq(11, (i) => `o${i}@example.com`) }] })], /11 email subscribers: at most 10/],
         ],
     },
     "cloudflare-dns-record": {
