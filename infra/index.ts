@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseTurnConfig, secretParameterNameFor, type TurnConfig } from "./config";
 import { TurnServer } from "./components/turn-server";
 import { Monitoring } from "./components/monitoring";
+import { Canary } from "./components/canary";
 import { CloudflareDnsRecord, CloudflareTurnKey } from "./components/cloudflare";
 import { CLOUDFLARE_TURN_URLS } from "./cloudflare-api";
 import type { RTCIceServer } from "./ice";
@@ -63,6 +64,20 @@ const monitoring = server
       })
     : undefined;
 
+// The TURN canary (issue 14): a Lambda that makes a real allocation on every listener of the stack's servers on a
+// schedule (turn:canary is on only with an own server: config.ts refuses it in cloudflare mode).
+const canary =
+    server && config.canary
+        ? new Canary("canary", {
+              project,
+              stack,
+              servers: [{ name: serverName, host: server.publicIp, domain: config.domain }],
+              secretParameterName: server.secretParameterName,
+              scheduleMinutes: config.canaryScheduleMinutes,
+              tags: { "turn-stack:project": project, "turn-stack:stack": stack },
+          })
+        : undefined;
+
 if (server && config.cloudflareZoneId) {
     new CloudflareDnsRecord("turn-dns", { zoneId: config.cloudflareZoneId, domain: config.domain!, address: server.publicIp });
 }
@@ -89,6 +104,8 @@ export const instanceId = server?.instanceId ?? null;
 /** Cloudflare TURN key id and its bearer token (secret). */
 export const cloudflareTurnKeyId = cloudflareKey?.keyId ?? null;
 export const cloudflareTurnKey = cloudflareKey?.key ?? null;
+/** The canary's Lambda function name (null without a canary): `aws lambda invoke --function-name <it> out.json` runs it once. */
+export const canaryFunctionName = canary?.functionName ?? null;
 /** What `npm run capacity -- --outputs <file>` reads: each server's instance type, the region and the egress budget (null without an own server). */
 export const capacity = monitoring
     ? { servers: [{ name: serverName, instanceType: config.instanceType }], region: monitoring.region, monthlyEgressBudgetGb: config.monthlyEgressBudgetGb }

@@ -26,6 +26,7 @@ export interface MockedResource {
 export const MOCK_PUBLIC_IP = "203.0.113.10";
 export const MOCK_AMI = "ami-0d1e2b3a4c5f60718";
 export const MOCK_REGION = "eu-west-1";
+export const MOCK_ACCOUNT = "123456789012";
 export const MOCK_CF_KEY_ID = "0123456789abcdef0123456789abcdef";
 export const MOCK_CF_KEY = "mock-cloudflare-bearer-token-fedcba9876543210";
 
@@ -52,6 +53,8 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
 export function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, any> {
     if (args.token === "aws:ec2/getAmi:getAmi") return { id: MOCK_AMI, imageId: MOCK_AMI, architecture: "arm64" };
     if (args.token === "aws:index/getRegion:getRegion") return { id: MOCK_REGION, name: MOCK_REGION, region: MOCK_REGION };
+    // STS GetCallerIdentity (the canary's role policy names the secret parameter's full ARN).
+    if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "AIDAMOCK" };
     throw new Error(`unexpected invoke ${args.token}`);
 }
 
