@@ -252,8 +252,8 @@ export interface CapacityInput {
     region?: string;
     /** Stream bitrate on the wire, kbit/s. */
     bitrateKbps: number;
-    /** `turn:monthlyEgressBudgetGb`. */
-    monthlyEgressBudgetGb: number;
+    /** `turn:monthlyEgressBudgetGb`; undefined without an own server (nothing watches egress then). */
+    monthlyEgressBudgetGb?: number;
     /** A usage to price: GB of egress per month, if given. */
     usageGb?: number;
 }
@@ -287,10 +287,8 @@ export interface CapacityReport {
     bitrateKbps: number;
     /** Sum over servers with a known baseline. */
     totalStreams: number;
-    monthlyEgressBudgetGb: number;
-    budgetBytesPerHour: number;
-    /** Streams the budget pays for around the clock (730 h): budget GB / egress of one stream-month. */
-    budgetStreamsAroundTheClock: number;
+    /** The egress budget, its hourly share (the NetworkOut alarm's threshold) and the streams it pays for around the clock (730 h); absent without one. */
+    budget?: { monthlyGb: number; bytesPerHour: number; streamsAroundTheClock: number };
     /** Whether {@link AWS_EGRESS}'s tiers are this region's ({@link AWS_EGRESS_REGIONS}). */
     awsPricesForRegion: boolean;
     priced: PricedUsage[];
@@ -321,7 +319,8 @@ export function capacityReport(input: CapacityInput): CapacityReport {
     });
     const totalStreams = servers.reduce((n, s) => n + (s.streams ?? 0), 0);
     const price = (label: string, gb: number): PricedUsage => ({ label, gb, awsUsd: monthlyCostUsd(gb, AWS_EGRESS), cloudflareUsd: monthlyCostUsd(gb, CLOUDFLARE_TURN_EGRESS) });
-    const priced = [price("the egress budget (turn:monthlyEgressBudgetGb)", input.monthlyEgressBudgetGb)];
+    const budgetGb = input.monthlyEgressBudgetGb;
+    const priced = budgetGb === undefined ? [] : [price("the egress budget (turn:monthlyEgressBudgetGb)", budgetGb)];
     if (totalStreams > 0) priced.push(price(`every server at its baseline all month (${totalStreams} streams × ${HOURS_PER_MONTH} h)`, egressGb(totalStreams, input.bitrateKbps, HOURS_PER_MONTH)));
     if (input.usageGb !== undefined) priced.push(price("the given usage", input.usageGb));
     return {
@@ -329,9 +328,10 @@ export function capacityReport(input: CapacityInput): CapacityReport {
         region: input.region,
         bitrateKbps: input.bitrateKbps,
         totalStreams,
-        monthlyEgressBudgetGb: input.monthlyEgressBudgetGb,
-        budgetBytesPerHour: egressBytesPerHour(input.monthlyEgressBudgetGb),
-        budgetStreamsAroundTheClock: input.monthlyEgressBudgetGb / egressGb(1, input.bitrateKbps, HOURS_PER_MONTH),
+        budget:
+            budgetGb === undefined
+                ? undefined
+                : { monthlyGb: budgetGb, bytesPerHour: egressBytesPerHour(budgetGb), streamsAroundTheClock: budgetGb / egressGb(1, input.bitrateKbps, HOURS_PER_MONTH) },
         awsPricesForRegion: input.region !== undefined && AWS_EGRESS_REGIONS.includes(input.region),
         priced,
     };

@@ -59,7 +59,8 @@ interface StackFacts {
     source: string;
     servers: CapacityServer[];
     region?: string;
-    monthlyEgressBudgetGb: number;
+    /** undefined without an own server. */
+    monthlyEgressBudgetGb?: number;
 }
 
 function fromStackFile(stack: string): StackFacts {
@@ -82,7 +83,7 @@ function fromStackFile(stack: string): StackFacts {
         source: `Pulumi.${stack}.yaml`,
         servers: config.selfHosted ? [{ name: "turn", instanceType: config.instanceType }] : [],
         region: raw["aws:region"],
-        monthlyEgressBudgetGb: config.monthlyEgressBudgetGb,
+        monthlyEgressBudgetGb: config.selfHosted ? config.monthlyEgressBudgetGb : undefined,
     };
 }
 
@@ -97,7 +98,7 @@ function fromOutputs(file: string): StackFacts {
     if (c === undefined) {
         throw new Error(`--outputs ${file}: no "capacity" output; the stack was deployed by a turn-stack older than npm run capacity (pulumi up with this version adds it), or use --stack`);
     }
-    if (c === null) return { source: file, servers: [], monthlyEgressBudgetGb: NaN };
+    if (c === null) return { source: file, servers: [] };
     if (!Array.isArray(c.servers) || typeof c.monthlyEgressBudgetGb !== "number") throw new Error(`--outputs ${file}: the "capacity" output is not turn-stack's shape`);
     return { source: file, servers: c.servers, region: c.region, monthlyEgressBudgetGb: c.monthlyEgressBudgetGb };
 }
@@ -125,16 +126,16 @@ function render(r: CapacityReport, source: string): string {
         );
     }
     if (r.servers.length > 1) out.push(`stack: ${r.totalStreams} streams at ${r.bitrateKbps} kbit/s`, "");
-    if (Number.isFinite(r.monthlyEgressBudgetGb)) {
+    if (r.budget) {
         out.push(
-            `egress budget (turn:monthlyEgressBudgetGb): ${gb(r.monthlyEgressBudgetGb)} a month = ${r.budgetBytesPerHour} bytes per hour (the NetworkOut alarm's threshold),`,
-            `  about ${r.budgetStreamsAroundTheClock.toFixed(1)} streams at ${r.bitrateKbps} kbit/s around the clock`,
+            `egress budget (turn:monthlyEgressBudgetGb): ${gb(r.budget.monthlyGb)} a month = ${r.budget.bytesPerHour} bytes per hour (the NetworkOut alarm's threshold),`,
+            `  about ${r.budget.streamsAroundTheClock.toFixed(1)} streams at ${r.bitrateKbps} kbit/s around the clock`,
             "",
         );
     }
     out.push("monthly egress cost (GB of 2^30 bytes):");
-    const rows = r.priced.filter((p) => Number.isFinite(p.gb));
-    for (const p of rows) out.push(`  ${p.label}: ${gb(p.gb)}: AWS ${usd(p.awsUsd)}, Cloudflare ${usd(p.cloudflareUsd)}`);
+    if (r.priced.length === 0) out.push("  (give --gb <n> or --streams <n> to price a usage)");
+    for (const p of r.priced) out.push(`  ${p.label}: ${gb(p.gb)}: AWS ${usd(p.awsUsd)}, Cloudflare ${usd(p.cloudflareUsd)}`);
     out.push(
         "",
         `AWS: ${AWS_EGRESS.name}, ${AWS_EGRESS.tiers.map((t) => `$${t.usdPerGb}`).join("/")} per GB by tier, ${AWS_EGRESS.note}; ${AWS_EGRESS.source} (${AWS_EGRESS.date})`,

@@ -93,3 +93,19 @@ test("every price list and the bandwidth table cite a source and a date", () => 
     }
     expect(FIGURES_DATE).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 });
+
+test("the report: streams per server and in all, the budget's hourly share and what it buys, prices of budget, full load and usage", async () => {
+    const { capacityReport } = await import("../../infra/capacity");
+    const r = capacityReport({ servers: [{ name: "a", instanceType: "t4g.small" }, { name: "b", instanceType: "x9.large" }], region: "eu-west-1", bitrateKbps: 1500, monthlyEgressBudgetGb: 1000, usageGb: 5000 });
+    expect(r.servers.map((s) => [s.name, s.baselineFrom, s.streams])).toEqual([["a", "table", 85], ["b", "unknown", undefined]]);
+    expect(r.totalStreams).toBe(85);
+    // One 1500 kbit/s stream-month is 675,000,000 B/h × 730 h = 458.9 GB: 1000 GB buys 2.18 streams around the clock.
+    expect(r.budget!.streamsAroundTheClock).toBeCloseTo(1000 / ((675_000_000 * 730) / 2 ** 30), 10);
+    expect(r.budget!.bytesPerHour).toBe(1_470_879_210);
+    expect(r.priced.map((p) => p.label)).toEqual(["the egress budget (turn:monthlyEgressBudgetGb)", "every server at its baseline all month (85 streams × 730 h)", "the given usage"]);
+    expect(r.priced[1].gb).toBeCloseTo(egressGb(85, 1500, 730), 10);
+    expect(r.awsPricesForRegion).toBe(true);
+    expect(capacityReport({ servers: [], region: "ap-southeast-1", bitrateKbps: 1500 })).toMatchObject({ budget: undefined, priced: [], awsPricesForRegion: false });
+    // An override replaces the table's baseline (for a type it lacks).
+    expect(capacityReport({ servers: [{ name: "b", instanceType: "x9.large", baselineGbps: 0.5 }], bitrateKbps: 1000 }).servers[0]).toMatchObject({ baselineFrom: "override", streams: 500 });
+});
