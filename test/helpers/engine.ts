@@ -136,12 +136,20 @@ export function languageHostEnv(config: Record<string, string>, secretKeys: stri
  * place of the engine; see test/helpers/langhost-run.cjs): from the engine's
  * working directory, with the entry point the engine passes and the host's
  * environment. Only `node` and @pulumi/pulumi's own run script load it.
- * @returns declared resources (type, name, inputs), the stack's outputs, every URN, and the program's cwd
+ * @param o.transpileOnly set PULUMI_NODEJS_TRANSPILE_ONLY=true, as a user whose build already ran
+ *   `tsc` would: the run script then registers ts-node with `transpileOnly` (no type-check, same
+ *   emitted JavaScript; @pulumi/pulumi 3.248 cmd/run/run.js). For runs whose subject is not the
+ *   type-check: `npm test` type-checks everything once with `tsc --noEmit`, and one run (the
+ *   engine-commands load test) keeps ts-node's type-check.
+ *   Without it neither that variable nor TS_NODE_TRANSPILE_ONLY is passed on, so ts-node type-checks.
+ * @returns declared resources (type, name, inputs), the stack's outputs, every URN, the program's cwd,
+ *   and whether ts-node type-checked it
  */
 export function runAsLanguageHost(
     stack: string,
     overrides: Record<string, string> = {},
-): { resources: { type: string; name: string; inputs: Record<string, any> }[]; outputs: Record<string, any>; urns: string[]; cwd: string } {
+    o: { transpileOnly?: boolean } = {},
+): { resources: { type: string; name: string; inputs: Record<string, any> }[]; outputs: Record<string, any>; urns: string[]; cwd: string; typeCheck: boolean | null } {
     const { pwd, main } = engineWorkingDirectory();
     const project = (parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
     // The run script the host starts: `locateModule` finds @pulumi/pulumi/cmd/run from the program directory.
@@ -152,7 +160,7 @@ export function runAsLanguageHost(
         const argv = ["--monitor", "mock", "--project", project, "--root-directory", ROOT, "--stack", stack, "--pwd", pwd, main];
         const r = spawnSync(process.execPath, ["-r", join(ROOT, "test", "helpers", "langhost-run.cjs"), runPath, ...argv], {
             cwd: pwd,
-            env: { ...languageHostEnv({ ...stackConfig(stack), ...overrides }), TURN_STACK_LANGHOST_OUT: outFile },
+            env: transpileOnlyEnv({ ...languageHostEnv({ ...stackConfig(stack), ...overrides }), TURN_STACK_LANGHOST_OUT: outFile }, o.transpileOnly ?? false),
             encoding: "utf8",
             maxBuffer: 64 * 1024 * 1024,
         });
@@ -161,4 +169,13 @@ export function runAsLanguageHost(
     } finally {
         rmSync(dir, { recursive: true, force: true });
     }
+}
+
+/**
+ * `env` with PULUMI_NODEJS_TRANSPILE_ONLY=true when `transpileOnly`, else without it and without
+ * TS_NODE_TRANSPILE_ONLY (which ts-node reads when the run script leaves the choice to it).
+ */
+export function transpileOnlyEnv(env: NodeJS.ProcessEnv, transpileOnly: boolean): NodeJS.ProcessEnv {
+    const { PULUMI_NODEJS_TRANSPILE_ONLY: _p, TS_NODE_TRANSPILE_ONLY: _t, ...rest } = env;
+    return transpileOnly ? { ...rest, PULUMI_NODEJS_TRANSPILE_ONLY: "true" } : rest;
 }

@@ -14,8 +14,10 @@
  * on purpose: no tsx or other loader is in the process, so only that ts-node
  * compiles TypeScript.
  *
- * At exit it writes {resources: [{type, name, inputs}], outputs, urns, cwd} as JSON
- * to the file in TURN_STACK_LANGHOST_OUT.
+ * At exit it writes {resources: [{type, name, inputs}], outputs, urns, cwd, typeCheck} as JSON
+ * to the file in TURN_STACK_LANGHOST_OUT. `typeCheck` says whether the ts-node the run script
+ * registered type-checked (ts-node 10 keeps its service at process[Symbol.for("ts-node.register.instance")],
+ * `transpileOnly` false when it type-checks; node_modules/ts-node/dist/index.js).
  */
 "use strict";
 const fs = require("node:fs");
@@ -65,5 +67,7 @@ process.on("exit", () => {
         if (r.urn.includes("::pulumi:pulumi:Stack::") && r.state && typeof r.state.toJavaScript === "function") outputs = plain(r.state.toJavaScript());
     }
     const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
-    fs.writeFileSync(out, JSON.stringify({ resources: declared, outputs, urns, cwd: process.cwd() }));
+    const tsNode = process[Symbol.for("ts-node.register.instance")];
+    const typeCheck = tsNode ? !tsNode.transpileOnly : null;
+    fs.writeFileSync(out, JSON.stringify({ resources: declared, outputs, urns, cwd: process.cwd(), typeCheck }));
 });

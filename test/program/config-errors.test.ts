@@ -6,14 +6,17 @@
  *
  * The program runs as the language host runs it (test/helpers/engine.ts, langhost-run.cjs: node,
  * @pulumi/pulumi's own run script, Pulumi's mocks in place of the engine), so what is checked is
- * what the runtime itself prints.
+ * what the runtime itself prints. With PULUMI_NODEJS_TRANSPILE_ONLY=true (the run script's own switch):
+ * ts-node then transpiles without type-checking, which `npm test`'s `tsc --noEmit` has done, and
+ * test/program/engine-commands.test.ts runs the program once with ts-node's type-check. What the
+ * runtime prints for an error the program throws is the same either way.
  */
 import { test, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { engineWorkingDirectory, languageHostEnv } from "../helpers/engine";
+import { engineWorkingDirectory, languageHostEnv, transpileOnlyEnv } from "../helpers/engine";
 import { ROOT, stackConfig } from "../helpers/stack-config";
 
 /** Run the program for `stack` as the language host does; never throws. */
@@ -26,9 +29,11 @@ function runAsHost(stack: string, overrides: Record<string, string>) {
         const r = spawnSync(
             process.execPath,
             ["-r", join(ROOT, "test", "helpers", "langhost-run.cjs"), runPath, "--monitor", "mock", "--project", "turn", "--root-directory", ROOT, "--stack", stack, "--pwd", pwd, main],
-            { cwd: pwd, env: { ...languageHostEnv({ ...stackConfig(stack), ...overrides }), TURN_STACK_LANGHOST_OUT: out }, encoding: "utf8" },
+            { cwd: pwd, env: transpileOnlyEnv({ ...languageHostEnv({ ...stackConfig(stack), ...overrides }), TURN_STACK_LANGHOST_OUT: out }, true), encoding: "utf8" },
         );
-        const declared = JSON.parse(readFileSync(out, "utf8")) as { resources: { type: string }[] };
+        const declared = JSON.parse(readFileSync(out, "utf8")) as { resources: { type: string }[]; typeCheck: boolean | null };
+        // ts-node is what loaded the program (null would mean no ts-node at all).
+        expect(declared.typeCheck).toBe(false);
         return { status: r.status, output: r.stdout + r.stderr, resources: declared.resources };
     } finally {
         rmSync(dir, { recursive: true, force: true });
