@@ -17,6 +17,7 @@ const SCRIPTS: [name: string, argv: string[], usage: RegExp][] = [
     ["ice", ["npm", "run", "-s", "ice", "--"], /^usage: npm run -s ice -- \(--stack <name> \| --outputs <file>\)/],
     ["local", ["npm", "run", "-s", "local", "--"], /^usage: npm run local -- \[--listen <ip>\]/],
     ["bench:relay", ["npm", "run", "-s", "bench:relay", "--"], /^usage: npm run bench:relay -- \[--allocations 40\]/],
+    ["capacity", ["npm", "run", "-s", "capacity", "--"], /^usage: npm run -s capacity -- \(--stack <name> \| --outputs <file>\)/],
     ["cloudflare-turn-key", ["npx", "--no-install", "tsx", "scripts/cloudflare-turn-key.ts"], /^usage: tsx scripts\/cloudflare-turn-key\.ts create\|update\|delete/],
 ];
 
