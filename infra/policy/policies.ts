@@ -6,9 +6,10 @@ import type { Policies } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
 import { cloudflarePolicies } from "./cloudflare";
 import { monitoringPolicies } from "./monitoring";
+import { canaryPolicies } from "./canary";
 
 /** The pack's name (`pulumi preview --policy-pack infra/policy` reports violations under it). */
 export const POLICY_PACK_NAME = "turn-stack-cloud-contract";
 
-/** All policies, AWS (the monitoring resources' after the others) then Cloudflare. */
-export const policies: Policies = [...awsPolicies, ...monitoringPolicies, ...cloudflarePolicies];
+/** All policies, AWS (the monitoring and canary resources' after the others) then Cloudflare. */
+export const policies: Policies = [...awsPolicies, ...monitoringPolicies, ...canaryPolicies, ...cloudflarePolicies];

@@ -208,6 +208,8 @@ export const AUTONAMED: Record<string, string> = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
     "aws:ssm/parameter:Parameter": "name",
     "aws:sns/topic:Topic": "name",
+    "aws:lambda/function:Function": "name",
+    "aws:cloudwatch/eventRule:EventRule": "name",
 };
 
 /**

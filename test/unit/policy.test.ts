@@ -29,6 +29,9 @@ const T = {
     dashboard: "aws:cloudwatch/dashboard:Dashboard",
     topic: "aws:sns/topic:Topic",
     budget: "aws:budgets/budget:Budget",
+    fn: "aws:lambda/function:Function",
+    rule: "aws:cloudwatch/eventRule:EventRule",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
     dns: "cloudflare:index/dnsRecord:DnsRecord",
     command: "command:local:Command",
 } as const;
@@ -268,6 +271,40 @@ const cases: Record<string, Case> = {
             [[r(T.budget, { name: "turn-prod", limitAmount: "$90" })], /limitAmount "\$90": a decimal number/],
             [[r(T.budget, { name: "turn-prod", notifications: seq(6, () => ({})) })], /6 notifications: at most 5/],
             [[r(T.budget, { name: "turn-prod", notifications: [{ subscriberEmailAddresses: seq(11, (i) => `o${i}@example.com`) }] })], /11 email subscribers: at most 10/],
+        ],
+    },
+    // The canary's resources (infra/policy/canary.ts).
+    "lambda-function": {
+        valid: [[r(T.fn, { name: "canary-fn-a1b2c3d", description: "turn-stack TURN canary", handler: "index.handler", memorySize: 128, timeout: 60, environment: { variables: { CANARY_CONFIG: "x".repeat(3000) } } })], [r(T.fn, { name: "f".repeat(64), memorySize: 10240, timeout: 900 })]],
+        invalid: [
+            [[r(T.fn, { name: "f".repeat(65) })], /function name .*1 to 64 characters/],
+            [[r(T.fn, { name: "canary.fn" })], /1 to 64 characters of a-z A-Z 0-9 - _/],
+            [[r(T.fn, { name: "f", description: "d".repeat(257) })], /at most 256/],
+            [[r(T.fn, { name: "f", handler: "index handler" })], /handler .*without white space/],
+            [[r(T.fn, { name: "f", memorySize: 64 })], /memorySize 64: 128 to 10240 MB/],
+            [[r(T.fn, { name: "f", timeout: 901 })], /timeout 901: 1 to 900 seconds/],
+            [[r(T.fn, { name: "f", environment: { variables: { AWS_REGION: "eu-west-1" } } })], /AWS_REGION is reserved/],
+            [[r(T.fn, { name: "f", environment: { variables: { "1X": "v" } } })], /a letter, then letters, digits and _/],
+            [[r(T.fn, { name: "f", environment: { variables: { CANARY_CONFIG: "x".repeat(4096) } } })], /environment variables of \d+ bytes: at most 4096/],
+        ],
+    },
+    "eventbridge-rule": {
+        valid: [[r(T.rule, { name: "canary-schedule-a1b2c3d", scheduleExpression: "rate(5 minutes)" }), r(T.rule, { name: "r", scheduleExpression: "rate(1 minute)" }), r(T.rule, { name: "c", scheduleExpression: "cron(0 12 * * ? *)" })]],
+        invalid: [
+            [[r(T.rule, { name: "r", scheduleExpression: "rate(1 minutes)" })], /unit singular for 1/],
+            [[r(T.rule, { name: "r", scheduleExpression: "rate(5 minute)" })], /schedule "rate\(5 minute\)"/],
+            [[r(T.rule, { name: "r", scheduleExpression: "rate(0 minutes)" })], /positive whole value/],
+            [[r(T.rule, { name: "r", scheduleExpression: "every 5 minutes" })], /rate\(<value> <unit>\)/],
+            [[r(T.rule, { name: "r".repeat(65) })], /rule name .*1 to 64/],
+            [[r(T.rule, { name: "r", description: "d".repeat(513) })], /at most 512/],
+        ],
+    },
+    "cloudwatch-log-group": {
+        valid: [[r(T.logGroup, { name: "/turn-stack/turn/prod/canary", retentionInDays: 14 }), r(T.logGroup, { name: "g", retentionInDays: 3653 })]],
+        invalid: [
+            [[r(T.logGroup, { name: "/turn stack/canary" })], /log group name .*1 to 512/],
+            [[r(T.logGroup, { name: "g".repeat(513) })], /1 to 512/],
+            [[r(T.logGroup, { name: "g", retentionInDays: 10 })], /retentionInDays 10: one of 1, 3, 5, 7, 14/],
         ],
     },
     "cloudflare-dns-record": {
