@@ -32,6 +32,7 @@ import { ephemeralPortRange, type PortRange } from "./port-range";
 import { previousSecretParameterName } from "./rotation";
 import { secretSyncScript, secretSyncService, secretSyncTimer, SYNC_PATHS } from "./secret-sync";
 import { cliFirewallRules, reaperParameterNames, reaperUserData } from "./reaper";
+import { cloudflareCredentialsScript, CLOUDFLARE_CREDENTIALS_SCRIPT, DNS01_PLUGINS, dns01CertificateUnit, type Dns01Certificate } from "./dns01";
 
 /** Where things live on the VM. */
 export const VM_PATHS = {
@@ -99,6 +100,8 @@ export interface CloudInitOptions {
     domain?: string;
     /** Let's Encrypt account email (optional). */
     acmeEmail?: string;
+    /** A fleet's server: the certificate by DNS-01 (dns01.ts) instead of HTTP-01. */
+    certificate?: Dns01Certificate;
 }
 
 /**
@@ -150,9 +153,19 @@ export function renderCloudInit(o: CloudInitOptions): string {
     if (o.domain) {
         packages.push("certbot");
         files.push(
-            { path: VM_PATHS.certUnit, owner: "root:root", permissions: "0644", content: certificateUnit(o.domain, o.acmeEmail) },
+            {
+                path: VM_PATHS.certUnit,
+                owner: "root:root",
+                permissions: "0644",
+                content: o.certificate ? dns01CertificateUnit(o.certificate, o.acmeEmail, VM_PATHS.certHook) : certificateUnit(o.domain, o.acmeEmail),
+            },
             { path: VM_PATHS.certHook, owner: "root:root", permissions: "0755", content: certificateHook() },
         );
+        if (o.certificate) packages.push(DNS01_PLUGINS[o.certificate.plugin].package);
+        if (o.certificate?.plugin === "cloudflare") {
+            const read = `aws ssm get-parameter --region ${o.region} --name ${o.certificate.tokenParameterName} --with-decryption --query Parameter.Value --output text`;
+            files.push({ path: CLOUDFLARE_CREDENTIALS_SCRIPT, owner: "root:root", permissions: "0700", content: cloudflareCredentialsScript(read) });
+        }
         runcmd.push(["systemctl", "enable", "--now", "--no-block", "turn-stack-certificate.service"]);
     }
     runcmd.push(["sh", "-c", ssmAgentInstall(o.region, o.arch)]);

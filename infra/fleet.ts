@@ -49,12 +49,18 @@ export const FLEET_KEYS = {
     regions: { type: "array", default: [] as string[], description: "AWS regions of a fleet, e.g. [eu-west-1, us-east-1]; must include aws:region. Empty: one region, the provider's (aws:region)." },
     serversPerRegion: { type: "integer", default: 1, description: "TURN servers per region, each in its own availability zone with its own Elastic IP (at most 3). More than one server in all makes a fleet: needs turn:domain and a DNS provider." },
     route53ZoneId: { type: "string", default: "", description: "Route 53 hosted zone id of turn:domain (e.g. Z0123456789ABCDEFGHIJ). Set: per-server names and the latency-routed turn:domain with health checks on TCP 3478, certificates by DNS-01." },
+    cloudflareDnsToken: { type: "string", default: "", description: "A fleet with turn:cloudflareZoneId: a Cloudflare API token with Zone / DNS / Edit on that zone only, a Pulumi secret (pulumi config set --secret). The servers use it for DNS-01 certificates." },
 } as const;
+
+/** A Cloudflare API token as the VM's certbot ini file can carry it: letters, digits, `_` and `-`, 20 to 200 (Cloudflare's tokens are 40 today). */
+export const CLOUDFLARE_TOKEN = /^[A-Za-z0-9_-]{20,200}$/;
 
 /** The validated fleet settings in TurnConfig. */
 export interface FleetConfig {
     /** `turn:route53ZoneId`, or undefined. */
     route53ZoneId?: string;
+    /** `turn:cloudflareDnsToken` (a fleet with Cloudflare DNS), or undefined. Wrap in a Pulumi secret. */
+    cloudflareDnsToken?: string;
     /** The servers to declare (one, named {@link HOME_SERVER_NAME}, unless a fleet). */
     fleet: FleetPlan;
 }
@@ -103,6 +109,10 @@ export interface FleetInput {
     domain?: string;
     route53ZoneId?: string;
     cloudflareZoneId?: string;
+    /** `turn:amiId`, if pinned. */
+    amiId?: string;
+    /** `turn:cloudflareDnsToken`; never echoed in messages. */
+    cloudflareDnsToken?: string;
     readinessCheck: boolean;
 }
 
@@ -184,6 +194,11 @@ export function checkFleet(f: FleetInput): string[] {
         if (!f.selfHosted) bad("route53ZoneId", f.route53ZoneId, "has nothing to point at in cloudflare mode (no server); use self-hosted or both");
     }
 
+    if (f.cloudflareDnsToken !== undefined) {
+        const what = `(secret, ${f.cloudflareDnsToken.length} characters)`;
+        if (!CLOUDFLARE_TOKEN.test(f.cloudflareDnsToken)) problems.push(`turn:cloudflareDnsToken = ${what}: must be a Cloudflare API token (20 to 200 letters, digits, '_' or '-')`);
+        if (f.cloudflareZoneId === undefined) problems.push(`turn:cloudflareDnsToken = ${what}: is only used with turn:cloudflareZoneId (a fleet's DNS-01 certificates); remove it`);
+    }
     const fleetKeysSet = f.regions.length > 0 || f.serversPerRegion !== 1;
     if (Number.isInteger(f.serversPerRegion) && f.serversPerRegion < 1) {
         bad("serversPerRegion", f.serversPerRegion, "must be a whole number of at least 1");
@@ -222,12 +237,21 @@ export function checkFleet(f: FleetInput): string[] {
     }
 
     const regionCount = f.regions.length > 0 ? new Set(f.regions).size : 1;
+    if (f.amiId !== undefined && regionCount > 1) {
+        bad("amiId", f.amiId, `pins one AMI, and an AMI id belongs to one region (EC2 User Guide, "Copy an AMI"): leave it empty in a fleet over ${regionCount} regions, so each region looks up its own Debian AMI`);
+    }
     const total = regionCount * (Number.isInteger(n) && n > 0 ? n : 1);
     if (total > 1) {
         const shape = `${regionCount} region(s) × ${n} server(s)`;
         if (!f.domain) bad("domain", "", `a fleet (${shape}) needs a DNS name: the latency-routed name clients use, with a name per server below it`);
         if (f.route53ZoneId === undefined && f.cloudflareZoneId === undefined) {
             bad("route53ZoneId", "", `a fleet (${shape}) needs a DNS provider for turn:domain: set turn:route53ZoneId (latency routing with health checks) or turn:cloudflareZoneId (plain round-robin records; README, Scale out)`);
+        }
+        if (f.cloudflareZoneId !== undefined && f.route53ZoneId === undefined && f.selfHosted && f.cloudflareDnsToken === undefined) {
+            problems.push(
+                `turn:cloudflareDnsToken is not set: a fleet (${shape}) with turn:cloudflareZoneId gets its certificates by DNS-01 and needs a Cloudflare API token ` +
+                    "with Zone / DNS / Edit on that zone only (pulumi config set --secret turn:cloudflareDnsToken <token>; README, Scale out)",
+            );
         }
         if (!f.readinessCheck) {
             bad("readinessCheck", false, `a fleet (${shape}) replaces its servers one at a time, each after the previous one's readiness gate passed; without the gate a change could take a whole region down`);

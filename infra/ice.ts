@@ -46,3 +46,18 @@ export function buildIceServers(host: string, tls: boolean, credential?: TurnCre
     }
     return [server];
 }
+
+/**
+ * `RTCIceServer[]` for a fleet (issue 16): the latency-routed name first (DNS answers with the
+ * nearest healthy region), then each server's own name as a fallback, in the order given (pass
+ * one region's servers for a client that knows its region, or all of them, region by region).
+ * Browsers gather relay candidates from every URL and, among URLs of one protocol, prefer the
+ * earlier one (libwebrtc pc/ice_server_parsing.cc: "first in the list gets highest priority").
+ * @param domain `turn:domain`, the certificate's name and the latency-routed name
+ * @param serverHosts the servers' DNS names (`<region>-<n>.<domain>`; their certificates carry them too)
+ * @param tls whether the servers have TLS listeners (a fleet always has a domain, so true on AWS)
+ * @param credential as in {@link buildIceServers}, set on every entry
+ */
+export function buildFleetIceServers(domain: string, serverHosts: string[], tls: boolean, credential?: TurnCredential): RTCIceServer[] {
+    return [domain, ...serverHosts].flatMap((host) => buildIceServers(host, tls, credential));
+}

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseTurnConfig, secretParameterNameFor, type TurnConfig } from "./config";
 import { TurnServer } from "./components/turn-server";
+import { Fleet, fleetMember } from "./components/fleet";
 import { Monitoring } from "./components/monitoring";
 import { Canary } from "./components/canary";
 import { CloudflareDnsRecord, CloudflareTurnKey } from "./components/cloudflare";
@@ -33,13 +34,22 @@ const stack = pulumi.getStack();
 
 /** The own server's name: its resources' prefix, and the canary's and alarms' `Server` dimension. */
 const serverName = "turn";
+/** A fleet's first server in the provider's region is this one (infra/fleet.ts HOME_SERVER_NAME): same name, same resources. */
+const homeSlot = config.fleet.servers.find((s) => s.home && s.regionLead)!;
 const server = config.selfHosted
     ? new TurnServer(serverName, {
           config,
           secretParameterName: secretParameterNameFor(project, stack),
           tags: { "turn-stack:project": project, "turn-stack:stack": stack },
+          ...(config.fleet.isFleet ? { fleet: fleetMember(config, homeSlot, secretParameterNameFor(project, stack)) } : {}),
       })
     : undefined;
+
+// The fleet's other servers, providers and DNS (issue 16); also the Route 53 record of a single server.
+const fleet =
+    server && (config.fleet.isFleet || config.route53ZoneId)
+        ? new Fleet(serverName, { config, home: server, secretParameterName: secretParameterNameFor(project, stack), tags: { "turn-stack:project": project, "turn-stack:stack": stack } })
+        : undefined;
 
 const cloudflareKey =
     config.mode === "self-hosted"
@@ -88,11 +98,15 @@ export const mode = config.mode;
 export const publicIp = server?.publicIp ?? null;
 /** DNS name of the server, when `turn:domain` is set. */
 export const hostname = server && config.domain ? config.domain : null;
-/** The own server's TURN URLs (null in cloudflare mode). */
-export const turnServerUrls = server ? server.iceServers.apply((s) => s[0].urls) : null;
+/** The own server's TURN URLs (null in cloudflare mode); a fleet's: those of the latency-routed name. */
+export const turnServerUrls = fleet?.iceServers[0].urls ?? (server ? server.iceServers.apply((s) => s[0].urls) : null);
+/** A fleet's servers (name, region, own DNS name, Elastic IP, instance); null for a single server. */
+export const servers = config.fleet.isFleet && fleet ? fleet.servers : null;
+/** A fleet's ICE servers per region: the latency-routed name, then that region's servers; null for a single server. */
+export const iceServersByRegion = config.fleet.isFleet && fleet ? fleet.iceServersByRegion : null;
 /** `RTCIceServer[]` URLs for the mode, own relay first, no credentials: mint them per call (`npm run ice`). */
 export const iceServers: pulumi.Output<RTCIceServer[]> = pulumi
-    .output(server?.iceServers ?? [])
+    .output(config.fleet.isFleet && fleet ? fleet.iceServers : (server?.iceServers ?? []))
     .apply((own) => [...own, ...(cloudflareKey ? [{ urls: [...CLOUDFLARE_TURN_URLS] }] : [])]);
 export const realm = config.selfHosted ? config.realm : null;
 /** Lifetime of minted credentials, seconds. */

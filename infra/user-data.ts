@@ -10,6 +10,7 @@ import type { TurnConfig } from "./config";
 import { renderCloudInit, VM_PATHS } from "./cloud-init";
 import { renderTurnserverConf } from "./turnserver-conf";
 import { SYNC_PATHS } from "./secret-sync";
+import type { Dns01Certificate } from "./dns01";
 
 /** What the VM's user data depends on besides the config. */
 export interface VmAddresses {
@@ -25,12 +26,13 @@ export interface VmAddresses {
 
 /**
  * Render the VM's user data.
+ * @param certificate a fleet's server: its certificate by DNS-01 (dns01.ts); undefined: HTTP-01 for turn:domain
  * @returns the `#cloud-config` document (at most 16 KB gzip-compressed; the instance gets it
  *   through cloud-init.ts packUserData)
  * @throws Error from renderTurnserverConf / renderCloudInit (line breaks, characters a shell
  *   line cannot carry, oversize user data)
  */
-export function renderUserData(cfg: TurnConfig, vm: VmAddresses): string {
+export function renderUserData(cfg: TurnConfig, vm: VmAddresses, certificate?: Dns01Certificate): string {
     const tls = cfg.domain !== undefined;
     return renderCloudInit({
         turnserverConf: renderTurnserverConf({
@@ -51,5 +53,6 @@ export function renderUserData(cfg: TurnConfig, vm: VmAddresses): string {
         relayPortRange: cfg.relayPortRange,
         domain: cfg.domain,
         acmeEmail: cfg.acmeEmail,
+        certificate,
     });
 }

@@ -40,6 +40,8 @@ import { recoverActionArn } from "../aws-region";
 import { overlapEnd, previousSecretParameterName, previousSecretValue } from "../rotation";
 import { reaperParameterNames, revocationsValue } from "../reaper";
 import { amiFilters, DEBIAN_AMI_OWNER } from "../debian";
+import type { Dns01Certificate } from "../dns01";
+
 
 /**
  * The readiness probe's script, relative to the project root. The command sets
@@ -54,6 +56,37 @@ export const PROBE_SCRIPT = "scripts/probe.ts";
 export const READINESS_ATTEMPTS = 90;
 export const READINESS_INTERVAL_MS = 10_000;
 
+/** A region's SSM parameters (the secrets and the revocation list), held by its first server. */
+export interface RegionParameters {
+    /** ARNs the instance role may read. */
+    arns: pulumi.Output<string>[];
+    /** The parameters themselves: an instance starts only after they exist. */
+    resources: pulumi.Resource[];
+}
+
+/**
+ * What makes a server one of a fleet (components/fleet.ts, infra/fleet.ts). Absent for a single
+ * server, which declares exactly what it always did (test/program/fleet-identity.test.ts).
+ */
+export interface FleetMember {
+    /** Its own DNS name, `<region>-<n>.<domain>`: on its certificate beside turn:domain. */
+    hostname: string;
+    /** Zone of its subnet (fleet.ts placeZones); undefined: turn:availabilityZone, as a single server. */
+    availabilityZone?: pulumi.Input<string>;
+    /** The stack's one TURN secret (the home server's), used instead of generating one. */
+    sharedSecret?: pulumi.Output<string>;
+    /** Its region's parameters, held by the region's first server; undefined: this server creates them. */
+    regionParameters?: RegionParameters;
+    /** Resources its instance waits for: the previous server's readiness gate in its region (rolling replacement). */
+    after?: pulumi.Resource[];
+    /** IAM statements added to the instance role's policy (the DNS-01 rights, dns01.ts). */
+    roleStatements?: pulumi.Input<Record<string, unknown>[]>;
+    /** The certificate by DNS-01 (dns01.ts), rendered into the user data. */
+    certificate?: Dns01Certificate;
+    /** Cloudflare DNS-01: the token a region's first server writes to SSM (`certificate.tokenParameterName`) for its region. */
+    cloudflareDnsToken?: pulumi.Output<string>;
+}
+
 /** Arguments of {@link TurnServer}. */
 export interface TurnServerArgs {
     /** Validated configuration (infra/config.ts). */
@@ -62,6 +95,8 @@ export interface TurnServerArgs {
     secretParameterName: string;
     /** Tags for every taggable child. */
     tags?: Record<string, string>;
+    /** Fleet membership; undefined for a single server. */
+    fleet?: FleetMember;
 }
 
 /** A coturn TURN server on AWS. */
@@ -79,6 +114,12 @@ export class TurnServer extends pulumi.ComponentResource {
     /** SSM parameter name holding the secret. */
     readonly secretParameterName: string;
     readonly instanceId: pulumi.Output<string>;
+    /** The readiness gate (with `readinessCheck`): the next server of a fleet's region waits for it. */
+    readonly ready?: command.local.Command;
+    /** The SSM parameters this server reads (its own, or its region's first server's). */
+    readonly regionParameters: RegionParameters;
+    /** Zone its subnet is in (AWS's choice unless pinned). */
+    readonly availabilityZone: pulumi.Output<string>;
 
     /**
      * @param name logical name; children are `${name}-<role>`
@@ -96,9 +137,10 @@ export class TurnServer extends pulumi.ComponentResource {
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags("igw") }, parent);
         const subnet = new aws.ec2.Subnet(
             `${name}-subnet`,
-            { vpcId: vpc.id, cidrBlock: cfg.vpcCidr, availabilityZone: cfg.availabilityZone, mapPublicIpOnLaunch: false, tags: tags("subnet") },
+            { vpcId: vpc.id, cidrBlock: cfg.vpcCidr, availabilityZone: args.fleet?.availabilityZone ?? cfg.availabilityZone, mapPublicIpOnLaunch: false, tags: tags("subnet") },
             parent,
         );
+        this.availabilityZone = subnet.availabilityZone;
         const routes = new aws.ec2.RouteTable(
             `${name}-routes`,
             { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: tags("routes") },
@@ -140,55 +182,74 @@ export class TurnServer extends pulumi.ComponentResource {
         // Shared secret: a Pulumi secret in state, a SecureString in SSM for the VM. The generated
         // one stays the current secret until the first rotation (turn:sharedSecret, rotation.ts); the
         // RandomPassword is kept either way, so an upgrade or a rotation never replaces it.
-        const password = new random.RandomPassword(`${name}-secret`, { length: 48, special: false }, parent);
-        const current = cfg.sharedSecret === undefined ? password.result : pulumi.secret(cfg.sharedSecret);
+        // A fleet's other servers take the home server's secret (one secret for the stack, under one rotation).
+        const password = args.fleet?.sharedSecret ? undefined : new random.RandomPassword(`${name}-secret`, { length: 48, special: false }, parent);
+        const current = args.fleet?.sharedSecret ?? (cfg.sharedSecret === undefined ? password!.result : pulumi.secret(cfg.sharedSecret));
         this.sharedSecret = pulumi.secret(current);
         this.secretParameterName = args.secretParameterName;
-        const parameter = new aws.ssm.Parameter(
-            `${name}-secret-param`,
-            { name: args.secretParameterName, type: "SecureString", value: current, description: "turn-stack TURN REST API shared secret", tags: tags("secret") },
-            parent,
-        );
-        // The secret before the last rotation and the end of its overlap; the VM's timer reads both parameters.
-        const previous = new aws.ssm.Parameter(
-            `${name}-previous-secret-param`,
-            {
-                name: previousSecretParameterName(args.secretParameterName),
-                type: "SecureString",
-                value: pulumi.secret(
-                    previousSecretValue(
-                        cfg.previousSharedSecret && cfg.secretRotatedAt
-                            ? { secret: cfg.previousSharedSecret, notAfter: overlapEnd(cfg.secretRotatedAt, cfg.credentialTtlSeconds) }
-                            : undefined,
+        // The region's parameters: created by a single server and by a fleet region's first server; a fleet's other
+        // servers in that region read the same ones (an SSM name exists once per region).
+        const ownParameters = (): RegionParameters => {
+            const parameter = new aws.ssm.Parameter(
+                `${name}-secret-param`,
+                { name: args.secretParameterName, type: "SecureString", value: current, description: "turn-stack TURN REST API shared secret", tags: tags("secret") },
+                parent,
+            );
+            // The secret before the last rotation and the end of its overlap; the VM's timer reads both parameters.
+            const previous = new aws.ssm.Parameter(
+                `${name}-previous-secret-param`,
+                {
+                    name: previousSecretParameterName(args.secretParameterName),
+                    type: "SecureString",
+                    value: pulumi.secret(
+                        previousSecretValue(
+                            cfg.previousSharedSecret && cfg.secretRotatedAt
+                                ? { secret: cfg.previousSharedSecret, notAfter: overlapEnd(cfg.secretRotatedAt, cfg.credentialTtlSeconds) }
+                                : undefined,
+                        ),
                     ),
-                ),
-                description: "turn-stack TURN REST API secret before the last rotation, with the end of its overlap",
-                tags: tags("previous-secret"),
-            },
-            parent,
-        );
+                    description: "turn-stack TURN REST API secret before the last rotation, with the end of its overlap",
+                    tags: tags("previous-secret"),
+                },
+                parent,
+            );
 
-        // The session reaper (reaper.ts): coturn's admin CLI password, generated once and kept (only its hash reaches
-        // coturn's config, at boot), and the revocation list (turn:revokedConsumers; consumer names are not secret).
-        // A revocation changes only this parameter's value: no user data change, no replacement.
-        const reaperNames = reaperParameterNames(args.secretParameterName);
-        const cliPassword = new random.RandomPassword(`${name}-cli-password`, { length: 32, special: false }, parent);
-        const cliParameter = new aws.ssm.Parameter(
-            `${name}-cli-password-param`,
-            { name: reaperNames.cliPassword, type: "SecureString", value: cliPassword.result, description: "turn-stack coturn admin CLI password (loopback only, root only)", tags: tags("cli-password") },
-            parent,
-        );
-        const revocations = new aws.ssm.Parameter(
-            `${name}-revoked-consumers-param`,
-            {
-                name: reaperNames.revocations,
-                type: "String",
-                value: revocationsValue(cfg.revokedConsumers),
-                description: "turn-stack revoked consumers: JSON consumer name to until (unix seconds), set by npm run revoke",
-                tags: tags("revoked-consumers"),
-            },
-            parent,
-        );
+            // The session reaper (reaper.ts): coturn's admin CLI password, generated once and kept (only its hash reaches
+            // coturn's config, at boot), and the revocation list (turn:revokedConsumers; consumer names are not secret).
+            // A revocation changes only this parameter's value: no user data change, no replacement.
+            const reaperNames = reaperParameterNames(args.secretParameterName);
+            const cliPassword = new random.RandomPassword(`${name}-cli-password`, { length: 32, special: false }, parent);
+            const cliParameter = new aws.ssm.Parameter(
+                `${name}-cli-password-param`,
+                { name: reaperNames.cliPassword, type: "SecureString", value: cliPassword.result, description: "turn-stack coturn admin CLI password (loopback only, root only)", tags: tags("cli-password") },
+                parent,
+            );
+            const revocations = new aws.ssm.Parameter(
+                `${name}-revoked-consumers-param`,
+                {
+                    name: reaperNames.revocations,
+                    type: "String",
+                    value: revocationsValue(cfg.revokedConsumers),
+                    description: "turn-stack revoked consumers: JSON consumer name to until (unix seconds), set by npm run revoke",
+                    tags: tags("revoked-consumers"),
+                },
+                parent,
+            );
+            const own = { arns: [parameter.arn, previous.arn, cliParameter.arn, revocations.arn], resources: [parameter, previous, cliParameter, revocations] as pulumi.Resource[] };
+            const cert = args.fleet?.certificate;
+            if (args.fleet?.cloudflareDnsToken && cert?.plugin === "cloudflare") {
+                // A fleet's Cloudflare DNS-01 token (dns01.ts), read by certbot's plugin on each server of the region.
+                const token = new aws.ssm.Parameter(
+                    `${name}-cloudflare-token-param`,
+                    { name: cert.tokenParameterName, type: "SecureString", value: args.fleet.cloudflareDnsToken, description: "turn-stack Cloudflare API token for DNS-01 certificates (Zone DNS Edit)", tags: tags("cloudflare-token") },
+                    parent,
+                );
+                own.arns.push(token.arn);
+                own.resources.push(token);
+            }
+            return own;
+        };
+        this.regionParameters = args.fleet?.regionParameters ?? ownParameters();
 
         // Instance role: Session Manager and its own parameters, nothing else.
         const role = new aws.iam.Role(
@@ -207,7 +268,7 @@ export class TurnServer extends pulumi.ComponentResource {
             `${name}-role-policy`,
             {
                 role: role.id,
-                policy: pulumi.all([parameter.arn, previous.arn, cliParameter.arn, revocations.arn]).apply((arns) =>
+                policy: pulumi.all([pulumi.all(this.regionParameters.arns), args.fleet?.roleStatements ?? []]).apply(([arns, extra]) =>
                     JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
@@ -231,6 +292,7 @@ export class TurnServer extends pulumi.ComponentResource {
                                 ],
                                 Resource: "*",
                             },
+                            ...extra,
                         ],
                     }),
                 ),
@@ -254,10 +316,11 @@ export class TurnServer extends pulumi.ComponentResource {
             ).output.apply((id) => id as string);
 
         const region = aws.getRegionOutput({}, parent).region;
-        const host = tls ? pulumi.output(cfg.domain!) : this.publicIp;
+        // A fleet's server is reached by its own name too (its certificate carries both).
+        const host = tls ? pulumi.output(args.fleet?.hostname ?? cfg.domain!) : this.publicIp;
         this.host = host;
         const userData = pulumi.all([eip.publicIp, region]).apply(([publicIp, regionName]) =>
-            renderUserData(cfg, { privateIp: this.privateIp, publicIp, region: regionName, secretParameterName: args.secretParameterName }),
+            renderUserData(cfg, { privateIp: this.privateIp, publicIp, region: regionName, secretParameterName: args.secretParameterName }, args.fleet?.certificate),
         );
 
         const instance = new aws.ec2.Instance(
@@ -279,7 +342,7 @@ export class TurnServer extends pulumi.ComponentResource {
                 parent: this,
                 // The network interface (and so the Elastic IP) can attach to one instance at a time.
                 deleteBeforeReplace: true,
-                dependsOn: [parameter, previous, cliParameter, revocations, rolePolicy],
+                dependsOn: [...this.regionParameters.resources, rolePolicy, ...(args.fleet?.after ?? [])],
             },
         );
         this.instanceId = instance.id;
@@ -305,7 +368,7 @@ export class TurnServer extends pulumi.ComponentResource {
 
         if (cfg.readinessCheck) {
             const tlsArgs = tls ? ` --servername ${cfg.domain}` : "";
-            new command.local.Command(
+            this.ready = new command.local.Command(
                 `${name}-ready`,
                 {
                     create: pulumi.interpolate`npx --no-install tsx ${PROBE_SCRIPT} --host ${eip.publicIp} --listeners ${probeListenerSpec(tls)}${tlsArgs} --attempts ${READINESS_ATTEMPTS} --interval-ms ${READINESS_INTERVAL_MS} --timeout-ms 5000`,

@@ -37,7 +37,11 @@ export const MOCK_CF_KEY = "mock-cloudflare-bearer-token-fedcba9876543210";
  */
 export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
     const state: Record<string, any> = { ...args.inputs };
-    if (args.type === "aws:ec2/eip:Eip") state.publicIp = MOCK_PUBLIC_IP;
+    if (args.type === "aws:ec2/eip:Eip") state.publicIp = mockPublicIp(args.name);
+    // A fleet's explicit provider per region (infra/components/fleet.ts): invokes through it answer for its region.
+    if (args.type === "pulumi:providers:aws") PROVIDER_REGIONS.set(`${args.name}-id`, args.inputs.region);
+    // A subnet without a zone gets one AWS chose (EC2 CreateSubnet): the fleet keeps its other servers out of it.
+    if (args.type === "aws:ec2/subnet:Subnet" && !args.inputs.availabilityZone) state.availabilityZone = `${MOCK_REGION}b`;
     if (args.type === "random:index/randomPassword:RandomPassword") state.result = "mock-shared-secret-0123456789abcdefghijklmnopqrstuvwxyz";
     if (args.type === "command:local:Command") state.stdout = JSON.stringify({ keyId: MOCK_CF_KEY_ID, key: MOCK_CF_KEY });
     // pulumi.Stash (the engine's built-in): output is the input it was created with (Pulumi docs, "Stash").
@@ -49,10 +53,27 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
     return { id: `${args.name}-id`, state };
 }
 
-/** The two invokes the program makes, answered the way the AWS API documents them. */
+/** Regions of the explicit AWS providers declared so far, by provider id. */
+const PROVIDER_REGIONS = new Map<string, string>();
+
+/**
+ * The Elastic IP of `eipName`: {@link MOCK_PUBLIC_IP} for the single server's (`turn-eip`), another
+ * TEST-NET-3 address (RFC 5737) for each of a fleet's other servers, the same on every run.
+ */
+export function mockPublicIp(eipName: string): string {
+    if (eipName === "turn-eip") return MOCK_PUBLIC_IP;
+    let h = 0;
+    for (const c of eipName) h = (h * 31 + c.charCodeAt(0)) % 200;
+    return `203.0.113.${20 + h}`;
+}
+
+/** The invokes the program makes, answered the way the AWS API documents them (for the provider's region). */
 export function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    const region = (args.provider && PROVIDER_REGIONS.get(args.provider.slice(args.provider.lastIndexOf("::") + 2))) || MOCK_REGION;
     if (args.token === "aws:ec2/getAmi:getAmi") return { id: MOCK_AMI, imageId: MOCK_AMI, architecture: "arm64" };
-    if (args.token === "aws:index/getRegion:getRegion") return { id: MOCK_REGION, name: MOCK_REGION, region: MOCK_REGION };
+    if (args.token === "aws:index/getRegion:getRegion") return { id: region, name: region, region };
+    // EC2 DescribeAvailabilityZones: three zones, as AWS promises every region (infra/fleet.ts MIN_ZONES_PER_REGION).
+    if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") return { id: region, names: ["a", "b", "c"].map((z) => `${region}${z}`), zoneIds: [1, 2, 3].map((n) => `${region}-az${n}`) };
     // STS GetCallerIdentity (the canary's role policy names the secret parameter's full ARN).
     if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "AIDAMOCK" };
     throw new Error(`unexpected invoke ${args.token}`);

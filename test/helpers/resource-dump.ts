@@ -12,7 +12,7 @@
  * itself rather than what a transformation sees.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { mockCall, mockNewResource } from "./mock-program";
+import { mockCall, mockNewResource, value } from "./mock-program";
 import { stackConfig } from "./stack-config";
 
 /** One resource registration, as the engine receives it. */
@@ -40,6 +40,8 @@ export interface Invoke {
 export interface ResourceDump {
     resources: RegisteredResource[];
     invokes: Invoke[];
+    /** The stack's outputs, resolved (secrets as plain values: mocks). */
+    outputs?: Record<string, unknown>;
 }
 
 /** Run the program for `stack` (with `overrides`) and collect every registration and invoke. */
@@ -89,13 +91,16 @@ export async function dumpProgram(stack: string, overrides: Record<string, strin
         return invoke(req, cb);
     };
     pulumi.runtime.setAllConfig({ ...stackConfig(stack), ...overrides });
+    let exports: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
-        await import("../../infra/index");
+        exports = await import("../../infra/index");
     });
     await pulumi.runtime.disconnect();
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(exports)) if (k !== "default") outputs[k] = await value(v as any);
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
     invokes.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-    return { resources, invokes };
+    return { resources, invokes, outputs };
 }
 
 if (process.argv[1]?.endsWith("resource-dump.ts")) {

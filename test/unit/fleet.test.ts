@@ -4,6 +4,7 @@ import { checkFleet, EIP_QUOTA, HOME_SERVER_NAME, MIN_ZONES_PER_REGION, placeZon
 import { STANDARD_REGIONS, isSupportedRegion } from "../../infra/aws-region";
 import { ConfigError, parseTurnConfig } from "../../infra/config";
 
+const TOKEN = "abcdefghijklmnopqrstuvwxyz0123456789_-AB";
 const fleet: FleetInput = {
     regions: ["eu-west-1", "us-east-1"],
     serversPerRegion: 2,
@@ -58,7 +59,7 @@ describe("placeZones", () => {
 describe("checkFleet", () => {
     test("a valid fleet, each DNS provider, and the single server have no problems", () => {
         expect(checkFleet(fleet)).toEqual([]);
-        expect(checkFleet({ ...fleet, route53ZoneId: undefined, cloudflareZoneId: "0123456789abcdef0123456789abcdef" })).toEqual([]);
+        expect(checkFleet({ ...fleet, route53ZoneId: undefined, cloudflareZoneId: "0123456789abcdef0123456789abcdef", cloudflareDnsToken: TOKEN })).toEqual([]);
         expect(checkFleet({ ...fleet, regions: [], serversPerRegion: 1, domain: undefined, route53ZoneId: undefined, readinessCheck: false })).toEqual([]);
     });
 
@@ -114,6 +115,25 @@ describe("checkFleet", () => {
         const single = { ...fleet, regions: [], serversPerRegion: 1 };
         expect(checkFleet({ ...single, domain: undefined })).toEqual(['turn:route53ZoneId = "Z0123456789ABCDEFGHIJ": needs turn:domain: the records are for that name']);
         expect(checkFleet({ ...single, selfHosted: false })).toEqual(['turn:route53ZoneId = "Z0123456789ABCDEFGHIJ": has nothing to point at in cloudflare mode (no server); use self-hosted or both']);
+    });
+
+    test("Cloudflare DNS: the DNS-01 token is required in a fleet, checked in form, never echoed, and refused without the zone", () => {
+        const cf = { ...fleet, route53ZoneId: undefined, cloudflareZoneId: "0123456789abcdef0123456789abcdef" };
+        expect(checkFleet(cf)).toEqual([
+            "turn:cloudflareDnsToken is not set: a fleet (2 region(s) × 2 server(s)) with turn:cloudflareZoneId gets its certificates by DNS-01 and needs a Cloudflare API token with Zone / DNS / Edit on that zone only (pulumi config set --secret turn:cloudflareDnsToken <token>; README, Scale out)",
+        ]);
+        const short = checkFleet({ ...cf, cloudflareDnsToken: "s3cr3t value" });
+        expect(short).toEqual(["turn:cloudflareDnsToken = (secret, 12 characters): must be a Cloudflare API token (20 to 200 letters, digits, '_' or '-')"]);
+        expect(checkFleet({ ...fleet, cloudflareDnsToken: TOKEN })).toEqual([
+            "turn:cloudflareDnsToken = (secret, 40 characters): is only used with turn:cloudflareZoneId (a fleet's DNS-01 certificates); remove it",
+        ]);
+    });
+
+    test("a pinned AMI in a fleet over several regions", () => {
+        expect(checkFleet({ ...fleet, amiId: "ami-0123456789abcdef0" })).toEqual([
+            'turn:amiId = "ami-0123456789abcdef0": pins one AMI, and an AMI id belongs to one region (EC2 User Guide, "Copy an AMI"): leave it empty in a fleet over 2 regions, so each region looks up its own Debian AMI',
+        ]);
+        expect(checkFleet({ ...fleet, regions: [], amiId: "ami-0123456789abcdef0" })).toEqual([]);
     });
 
     test("fleet keys in cloudflare mode, and a fleet without a provider region", () => {
