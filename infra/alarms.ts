@@ -6,7 +6,8 @@
  * Per server: the canary failing on a listener for {@link CANARY_FAILED_RUNS} runs in a row, the
  * TLS certificate closer than {@link CERT_MIN_DAYS} days to expiry, a failed instance status check
  * (rebooted), sustained CPU saturation and sustained network saturation. Per stack: egress above the
- * budget's hourly share, summed over every server.
+ * budget's hourly share, summed over every server (per region, with each region's share, for a
+ * fleet across regions: alarms are regional).
  *
  * Missing data is chosen per alarm (CloudWatch User Guide, "Configuring how CloudWatch alarms treat
  * missing data"): see each definition's `treatMissingData` comment.
@@ -74,6 +75,8 @@ export interface AlarmSpec<Id> {
     treatMissingData: TreatMissingData;
     /** Also reboot the instance (arn:aws:automate:<region>:ec2:reboot, infra/aws-region.ts). */
     reboot: boolean;
+    /** The region whose metrics it watches, where it must live (CloudWatch alarms are regional); undefined: the provider's. */
+    region?: string;
 }
 
 /** A server as the alarms see it (a fleet passes one per server). */
@@ -84,6 +87,8 @@ export interface MonitoredServer<Id> {
     /** Whether it has TLS listeners (a domain): they are probed, and the certificate is watched. */
     tls: boolean;
     instanceType: string;
+    /** The server's AWS region when it is not the provider's (a fleet's other regions); undefined: the provider's. */
+    region?: string;
 }
 
 /** What the alarms derive from. */
@@ -222,37 +227,47 @@ export function serverAlarms<Id>(server: MonitoredServer<Id>, s: AlarmSettings):
             reboot: false,
         });
     }
-    return out;
+    return out.map((a) => ({ ...a, region: server.region }));
 }
 
 /**
- * The stack's egress alarm: NetworkOut summed over every server, per hour, above the budget's hourly
- * share ({@link egressBytesPerHour}) for {@link EGRESS_OVER_BUDGET_HOURS} hours in a row.
+ * The stack's egress alarms: NetworkOut summed over the servers of one region (an alarm's metric math
+ * reads one region's metrics), per hour, above that region's share of the budget's hourly share
+ * ({@link egressBytesPerHour} × its servers / all servers), for {@link EGRESS_OVER_BUDGET_HOURS} hours
+ * in a row. One region (every stack today): one alarm, `stack-egress`, on the whole budget.
  * @throws RangeError when there is no server
  */
-export function egressAlarm<Id>(servers: MonitoredServer<Id>[], s: AlarmSettings): AlarmSpec<Id> {
+export function egressAlarms<Id>(servers: MonitoredServer<Id>[], s: AlarmSettings): AlarmSpec<Id>[] {
     if (servers.length === 0) throw new RangeError("the egress alarm needs at least one server");
-    const perHour = egressBytesPerHour(s.monthlyEgressBudgetGb);
-    return {
-        key: "stack-egress",
-        name: `${s.project}-${s.stack}: egress above budget (${s.monthlyEgressBudgetGb} GB/month)`,
-        description:
-            `Egress (NetworkOut, all servers) above ${perHour} bytes per hour (turn:monthlyEgressBudgetGb ${s.monthlyEgressBudgetGb} GB of 2^30 bytes / ${HOURS_PER_MONTH} h) ` +
-            `for ${EGRESS_OVER_BUDGET_HOURS} hours in a row: at this rate the month's egress budget runs out.`,
-        sum: servers.map((server) => ({ namespace: "AWS/EC2", metricName: "NetworkOut", dimensions: { InstanceId: server.instanceId } })),
-        statistic: "Sum",
-        period: EGRESS_PERIOD_SECONDS,
-        evaluationPeriods: EGRESS_OVER_BUDGET_HOURS,
-        datapointsToAlarm: EGRESS_OVER_BUDGET_HOURS,
-        threshold: perHour,
-        comparisonOperator: "GreaterThanThreshold",
-        // Not breaching: an hour without data sent nothing.
-        treatMissingData: "notBreaching",
-        reboot: false,
-    };
+    const regions = [...new Set(servers.map((x) => x.region))];
+    return regions.map((region) => {
+        const here = servers.filter((x) => x.region === region);
+        const share = regions.length === 1 ? 1 : here.length / servers.length;
+        const perHour = Math.floor(egressBytesPerHour(s.monthlyEgressBudgetGb) * share);
+        const where = region === undefined ? "" : ` in ${region}`;
+        const budget = share === 1 ? `turn:monthlyEgressBudgetGb ${s.monthlyEgressBudgetGb} GB` : `${here.length} of ${servers.length} servers' share of turn:monthlyEgressBudgetGb ${s.monthlyEgressBudgetGb} GB`;
+        return {
+            key: region === undefined ? "stack-egress" : `stack-egress-${region}`,
+            name: `${s.project}-${s.stack}: egress${where} above budget (${s.monthlyEgressBudgetGb} GB/month)`,
+            description:
+                `Egress (NetworkOut, ${share === 1 ? "all servers" : `the servers${where}`}) above ${perHour} bytes per hour (${budget} of 2^30 bytes / ${HOURS_PER_MONTH} h) ` +
+                `for ${EGRESS_OVER_BUDGET_HOURS} hours in a row: at this rate the month's egress budget runs out.`,
+            sum: here.map((server) => ({ namespace: "AWS/EC2", metricName: "NetworkOut", dimensions: { InstanceId: server.instanceId } })),
+            statistic: "Sum",
+            period: EGRESS_PERIOD_SECONDS,
+            evaluationPeriods: EGRESS_OVER_BUDGET_HOURS,
+            datapointsToAlarm: EGRESS_OVER_BUDGET_HOURS,
+            threshold: perHour,
+            comparisonOperator: "GreaterThanThreshold",
+            // Not breaching: an hour without data sent nothing.
+            treatMissingData: "notBreaching",
+            reboot: false,
+            region,
+        };
+    });
 }
 
 /** Every alarm of the stack: each server's, then the egress alarm. */
 export function stackAlarms<Id>(servers: MonitoredServer<Id>[], s: AlarmSettings): AlarmSpec<Id>[] {
-    return [...servers.flatMap((server) => serverAlarms(server, s)), egressAlarm(servers, s)];
+    return [...servers.flatMap((server) => serverAlarms(server, s)), ...egressAlarms(servers, s)];
 }

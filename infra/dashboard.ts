@@ -27,6 +27,8 @@ export interface DashboardServer {
     name: string;
     instanceId: string;
     tls: boolean;
+    /** Its region when not the dashboard's {@link DashboardInput.region} (a fleet's other regions): its widgets read that region's metrics. */
+    region?: string;
 }
 
 /** What the dashboard shows. */
@@ -60,11 +62,11 @@ export function dashboardBody(d: DashboardInput): string {
         for (const w of ws) widgets.push({ ...w, y, height });
         y += height;
     };
-    const metric = (title: string, props: Record<string, unknown>, width = HALF, x = 0): Omit<Widget, "y" | "height"> => ({
+    const metric = (title: string, props: Record<string, unknown>, width = HALF, x = 0, region = d.region): Omit<Widget, "y" | "height"> => ({
         type: "metric",
         x,
         width,
-        properties: { title, region: d.region, view: "timeSeries", stacked: false, ...props },
+        properties: { title, region, view: "timeSeries", stacked: false, ...props },
     });
 
     row(2, {
@@ -79,6 +81,7 @@ export function dashboardBody(d: DashboardInput): string {
 
     const perHour = egressBytesPerHour(d.monthlyEgressBudgetGb);
     for (const s of d.servers) {
+        const region = s.region ?? d.region;
         if (d.canaryScheduleMinutes !== undefined) {
             const ns = canaryNamespace(d.project, d.stack);
             const period = d.canaryScheduleMinutes * 60;
@@ -86,8 +89,8 @@ export function dashboardBody(d: DashboardInput): string {
                 canaryListeners(s.tls).map((l) => [ns, metricName, CANARY_DIMENSIONS.server, s.name, CANARY_DIMENSIONS.listener, l, { label: l }]);
             row(
                 HEIGHT,
-                metric(`${s.name}: canary success per listener (1 = allocated)`, { metrics: perListener(CANARY_METRICS.success), stat: "Minimum", period, yAxis: { left: { min: 0, max: 1 } } }),
-                metric(`${s.name}: canary latency per listener (ms)`, { metrics: perListener(CANARY_METRICS.latency), stat: "Average", period, yAxis: { left: { min: 0 } } }, HALF, HALF),
+                metric(`${s.name}: canary success per listener (1 = allocated)`, { metrics: perListener(CANARY_METRICS.success), stat: "Minimum", period, yAxis: { left: { min: 0, max: 1 } } }, HALF, 0, region),
+                metric(`${s.name}: canary latency per listener (ms)`, { metrics: perListener(CANARY_METRICS.latency), stat: "Average", period, yAxis: { left: { min: 0 } } }, HALF, HALF, region),
             );
         }
         const ec2 = (metricName: string, label: string) => ["AWS/EC2", metricName, "InstanceId", s.instanceId, { label }];
@@ -99,14 +102,14 @@ export function dashboardBody(d: DashboardInput): string {
                 period: EGRESS_PERIOD_SECONDS,
                 yAxis: { left: { min: 0 } },
                 annotations: { horizontal: [{ label: `egress budget: ${d.monthlyEgressBudgetGb} GB/month = ${perHour} bytes/hour`, value: perHour }] },
-            }),
+            }, HALF, 0, region),
             metric(`${s.name}: CPU (%)`, {
                 metrics: [ec2("CPUUtilization", "CPUUtilization")],
                 stat: "Average",
                 period: BASIC_MONITORING_PERIOD_SECONDS,
                 yAxis: { left: { min: 0, max: 100 } },
                 annotations: { horizontal: [{ label: `saturated: ${CPU_SATURATED_PERCENT}%`, value: CPU_SATURATED_PERCENT }] },
-            }, HALF, HALF),
+            }, HALF, HALF, region),
         );
         if (s.tls && d.canaryScheduleMinutes !== undefined) {
             row(
@@ -117,7 +120,7 @@ export function dashboardBody(d: DashboardInput): string {
                     period: d.canaryScheduleMinutes * 60,
                     yAxis: { left: { min: 0 } },
                     annotations: { horizontal: [{ label: `alarm below ${CERT_MIN_DAYS} days`, value: CERT_MIN_DAYS }] },
-                }, FULL),
+                }, FULL, 0, region),
             );
         }
     }

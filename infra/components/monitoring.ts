@@ -19,8 +19,12 @@
  *    It mails the address directly rather than the topic: a topic policy for budgets.amazonaws.com
  *    would replace the topic's default policy that the alarms publish under.
  *
- * Takes a list of servers, so a fleet passes each one. The system-status recover alarm stays in
- * turn-server.ts (its URN predates this component).
+ * Takes a list of servers, so a fleet passes each one. CloudWatch alarms are regional and notify
+ * topics of their own region, so a server in another region than the provider's comes with that
+ * region's provider: its alarms, and a topic (and subscription) for that region, are declared with it,
+ * and the egress budget is split between regions by servers. With servers in the provider's region
+ * only (every stack today) the children are exactly those named above. The system-status recover
+ * alarm stays in turn-server.ts (its URN predates this component).
  *
  * Sources: CloudWatch API Reference, PutMetricAlarm and PutDashboard; SNS API Reference, Subscribe;
  * AWS Budgets API Reference, CreateBudget; Pulumi AWS provider v7 API docs.
@@ -45,6 +49,9 @@ export interface MonitoringServer {
     /** Whether it has TLS listeners (a domain). */
     tls: boolean;
     instanceType: string;
+    /** For a server outside the provider's region: its region, and the provider that deploys there (both or neither). */
+    region?: string;
+    provider?: aws.Provider;
 }
 
 /** Arguments of {@link Monitoring}. */
@@ -86,15 +93,25 @@ export class Monitoring extends pulumi.ComponentResource {
         const region = aws.getRegionOutput({}, parent).region;
         this.region = region;
 
-        const topic = new aws.sns.Topic(`${name}-alarms`, { tags: tags("alarms") }, parent);
-        this.topicArn = topic.arn;
-        if (args.alarmEmail) {
-            new aws.sns.TopicSubscription(`${name}-alarm-email`, { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail }, parent);
+        // Per region: its provider, a topic, and the email subscription (CloudWatch alarms notify topics in their own region).
+        const regional = new Map<string | undefined, { opts: pulumi.CustomResourceOptions; region: pulumi.Output<string>; topicArn: pulumi.Output<string> }>();
+        for (const server of args.servers) {
+            if (regional.has(server.region)) continue;
+            if ((server.region === undefined) !== (server.provider === undefined)) throw new Error(`server ${server.name}: give region and provider together, or neither`);
+            const suffix = server.region === undefined ? "" : `-${server.region}`;
+            const opts = { parent: this, ...(server.provider ? { provider: server.provider } : {}) };
+            const topic = new aws.sns.Topic(`${name}-alarms${suffix}`, { tags: tags(`alarms${suffix}`) }, opts);
+            if (args.alarmEmail) new aws.sns.TopicSubscription(`${name}-alarm-email${suffix}`, { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail }, opts);
+            regional.set(server.region, { opts, region: server.provider ? aws.getRegionOutput({}, opts).region : region, topicArn: topic.arn });
         }
+        this.topicArn = regional.get(args.servers[0].region)!.topicArn;
 
         const settings = { project: args.project, stack: args.stack, monthlyEgressBudgetGb: args.monthlyEgressBudgetGb, canaryScheduleMinutes: args.canaryScheduleMinutes };
         const specs = stackAlarms<pulumi.Input<string>>(args.servers, settings);
-        const alarms = specs.map((spec) => new aws.cloudwatch.MetricAlarm(`${name}-${spec.key}`, alarmArgs(spec, topic.arn, region, tags(spec.key)), parent));
+        const alarms = specs.map((spec) => {
+            const r = regional.get(spec.region)!;
+            return new aws.cloudwatch.MetricAlarm(`${name}-${spec.key}`, alarmArgs(spec, r.topicArn, r.region, tags(spec.key)), r.opts);
+        });
         this.alarmNames = specs.map((s) => s.name);
 
         this.dashboardName = dashboardName(args.project, args.stack);
@@ -109,7 +126,7 @@ export class Monitoring extends pulumi.ComponentResource {
                             project: args.project,
                             stack: args.stack,
                             region: regionName,
-                            servers: args.servers.map((s, i) => ({ name: s.name, instanceId: instanceIds[i], tls: s.tls })),
+                            servers: args.servers.map((s, i) => ({ name: s.name, instanceId: instanceIds[i], tls: s.tls, region: s.region })),
                             monthlyEgressBudgetGb: args.monthlyEgressBudgetGb,
                             canaryScheduleMinutes: args.canaryScheduleMinutes,
                             alarmArns,
@@ -131,7 +148,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     limitUnit: "USD",
                     costFilters: [
                         { name: "UsageTypeGroup", values: [EGRESS_USAGE_TYPE_GROUP] },
-                        { name: "Region", values: [region] },
+                        { name: "Region", values: [...regional.values()].map((r) => r.region) },
                     ],
                     notifications: [
                         { comparisonOperator: "GREATER_THAN", threshold: BUDGET_FORECAST_PERCENT, thresholdType: "PERCENTAGE", notificationType: "FORECASTED", ...mail },

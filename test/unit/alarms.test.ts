@@ -13,7 +13,7 @@ import {
     SATURATION_PERIODS,
     canaryListeners,
     canaryWindow,
-    egressAlarm,
+    egressAlarms,
     egressBytesPerHour,
     saturatedBytesPerPeriod,
     serverAlarms,
@@ -36,7 +36,7 @@ test("egress threshold: GB/month × 2^30 bytes / 730 hours, per hour", () => {
     expect(egressBytesPerHour(1000)).toBe(Math.floor((1000 * 1073741824) / 730)); // 1,470,879,210.96 bytes
     expect(egressBytesPerHour(1000)).toBe(1_470_879_210);
     expect(egressBytesPerHour(73)).toBe(107_374_182);
-    const a = egressAlarm([server()], settings({ monthlyEgressBudgetGb: 250 }));
+    const [a] = egressAlarms([server()], settings({ monthlyEgressBudgetGb: 250 }));
     expect(a.threshold).toBe(Math.floor((250 * 2 ** 30) / 730));
     expect(a.period).toBe(3600);
     expect(a.comparisonOperator).toBe("GreaterThanThreshold");
@@ -44,14 +44,16 @@ test("egress threshold: GB/month × 2^30 bytes / 730 hours, per hour", () => {
 });
 
 test("egress alarm: hours in a row before it fires, summed over every server", () => {
-    const a = egressAlarm([server(), server({ name: "turn-2", instanceId: "i-2" })], settings());
+    const [a, ...more] = egressAlarms([server(), server({ name: "turn-2", instanceId: "i-2" })], settings());
+    expect(more).toEqual([]);
+    expect(a.key).toBe("stack-egress");
     expect(a.evaluationPeriods).toBe(EGRESS_OVER_BUDGET_HOURS);
     expect(a.datapointsToAlarm).toBe(EGRESS_OVER_BUDGET_HOURS);
     expect(a.metric).toBeUndefined();
     expect(a.sum!.map((m) => m.dimensions.InstanceId)).toEqual(["i-0123456789abcdef0", "i-2"]);
     expect(a.sum!.every((m) => m.namespace === "AWS/EC2" && m.metricName === "NetworkOut")).toBe(true);
     expect(a.treatMissingData).toBe("notBreaching");
-    expect(() => egressAlarm([], settings())).toThrow(/at least one server/);
+    expect(() => egressAlarms([], settings())).toThrow(/at least one server/);
 });
 
 test("canary: period = the schedule in seconds, N failed runs in a row", () => {
@@ -122,4 +124,16 @@ test("names: unique per stack, led by project and stack, within CloudWatch's 255
         expect(a.name.length).toBeLessThanOrEqual(255);
         expect(Boolean(a.metric) !== Boolean(a.sum)).toBe(true);
     }
+});
+
+test("a fleet across regions: each region's alarms in that region, its egress alarm on its servers' share of the budget", () => {
+    const servers = [server(), server({ name: "turn-2", instanceId: "i-2" }), server({ name: "turn-us", instanceId: "i-3", region: "us-east-1" })];
+    const egress = egressAlarms(servers, settings({ monthlyEgressBudgetGb: 730 }));
+    // 730 GB: 2^30 bytes per hour in all; the provider's region has 2 of 3 servers, us-east-1 one.
+    expect(egress.map((a) => [a.key, a.region, a.threshold, a.sum!.length])).toEqual([
+        ["stack-egress", undefined, Math.floor(2 ** 30 * (2 / 3)), 2],
+        ["stack-egress-us-east-1", "us-east-1", Math.floor(2 ** 30 / 3), 1],
+    ]);
+    expect(serverAlarms(servers[2], settings()).every((a) => a.region === "us-east-1")).toBe(true);
+    expect(serverAlarms(servers[0], settings()).every((a) => a.region === undefined)).toBe(true);
 });

@@ -88,3 +88,10 @@ test("the dashboard name keeps to PutDashboard's characters", () => {
     expect(dashboardName("turn", "prod")).toBe("turn-prod");
     expect(dashboardName("turn", "pr-12.x")).toMatch(/^[A-Za-z0-9_-]+$/);
 });
+
+test("a server in another region: its widgets read that region's metrics", () => {
+    const ws = widgets(input({ servers: [input().servers[0], { name: "turn-us", instanceId: "i-9", tls: true, region: "us-east-1" }] }));
+    const regionsOf = (name: string) => new Set(ws.filter((w) => w.type === "metric" && String(w.properties.title).startsWith(`${name}:`)).map((w) => w.properties.region));
+    expect(regionsOf("turn")).toEqual(new Set(["eu-west-1"]));
+    expect(regionsOf("turn-us")).toEqual(new Set(["us-east-1"]));
+});
