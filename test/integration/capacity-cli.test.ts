@@ -5,7 +5,7 @@
  * as `pulumi stack output --json` would print it); the numbers, the sources, and every refusal.
  */
 import { test, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTs } from "../helpers/run";
@@ -126,4 +126,11 @@ test("--help prints the usage and exits 0", async () => {
     const r = await capacity(["--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("--bitrate-kbps <n>");
+});
+
+test.each(["dev", "prod"])("README's Operate it shows what npm run capacity prints for %s today", async (stack) => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const r = await capacity(["--stack", stack]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readme).toContain(`$ npm run -s capacity -- --stack ${stack}\n${r.stdout}\`\`\``);
 });
