@@ -174,6 +174,11 @@ export function placeZones(region: string, zones: string[], count: number, pinne
     return placed;
 }
 
+/** Longest DNS name written without the trailing dot: 255 octets on the wire (RFC 1035 §2.3.4), as config.ts isHostname. */
+export const MAX_DNS_NAME_LENGTH = 253;
+/** The DNS-01 challenge label (RFC 8555 §8.4) in front of each certificate name. */
+export const ACME_CHALLENGE_PREFIX = "_acme-challenge.";
+
 /** Route 53 hosted zone id: `Z` and up to 31 capital letters or digits (Route 53 API Reference, HostedZone Id: at most 32 characters). */
 export const ROUTE53_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 
@@ -244,6 +249,19 @@ export function checkFleet(f: FleetInput): string[] {
     if (total > 1) {
         const shape = `${regionCount} region(s) × ${n} server(s)`;
         if (!f.domain) bad("domain", "", `a fleet (${shape}) needs a DNS name: the latency-routed name clients use, with a name per server below it`);
+        else {
+            // The longest name the fleet writes: the DNS-01 challenge of the longest server name (dns01.ts).
+            const longestRegion = [...(f.regions.length > 0 ? f.regions : [f.homeRegion ?? ""])].sort((a, b) => b.length - a.length)[0];
+            const longest = ACME_CHALLENGE_PREFIX + serverHostname(longestRegion, Number.isInteger(n) && n > 0 ? n : 1, f.domain);
+            if (longest.length > MAX_DNS_NAME_LENGTH) {
+                bad(
+                    "domain",
+                    f.domain,
+                    `is too long for a fleet: its longest name, ${longest.slice(0, 40)}... (the DNS-01 challenge of a server's name), has ${longest.length} characters; ` +
+                        `DNS names have at most ${MAX_DNS_NAME_LENGTH} (RFC 1035 §2.3.4), so with these regions the domain may have ${f.domain.length - (longest.length - MAX_DNS_NAME_LENGTH)}`,
+                );
+            }
+        }
         if (f.route53ZoneId === undefined && f.cloudflareZoneId === undefined) {
             bad("route53ZoneId", "", `a fleet (${shape}) needs a DNS provider for turn:domain: set turn:route53ZoneId (latency routing with health checks) or turn:cloudflareZoneId (plain round-robin records; README, Scale out)`);
         }

@@ -60,12 +60,24 @@ const cloudflareKey =
               apiToken: new pulumi.Config("cloudflare").getSecret("apiToken"),
           });
 
+/**
+ * Every server of the stack (one, or a fleet's; infra/fleet.ts), for the canary, the alarms and the capacity
+ * output. CloudWatch alarms watch metrics of their own region, so the alarms (turn:aws:Monitoring, in the
+ * provider's region) take that region's servers; the canary probes every server over the internet.
+ */
+const stackServers = server
+    ? fleet && config.fleet.isFleet
+        ? fleet.servers
+        : [{ name: serverName, region: homeSlot.region, hostname: config.domain ?? "", publicIp: server.publicIp, instanceId: server.instanceId }]
+    : [];
+const homeRegionServers = stackServers.filter((s) => s.region === homeSlot.region);
+
 // Alarms to an SNS topic, the dashboard, the optional egress cost budget (issue 14): for the stack's servers.
 const monitoring = server
     ? new Monitoring("monitoring", {
           project,
           stack,
-          servers: [{ name: serverName, instanceId: server.instanceId, tls: config.domain !== undefined, instanceType: config.instanceType }],
+          servers: homeRegionServers.map((s) => ({ name: s.name, instanceId: s.instanceId, tls: config.domain !== undefined, instanceType: config.instanceType })),
           monthlyEgressBudgetGb: config.monthlyEgressBudgetGb,
           alarmEmail: config.alarmEmail,
           egressCostBudget: config.egressCostBudget,
@@ -81,7 +93,7 @@ const canary =
         ? new Canary("canary", {
               project,
               stack,
-              servers: [{ name: serverName, host: server.publicIp, domain: config.domain }],
+              servers: stackServers.map((s) => ({ name: s.name, host: s.publicIp, domain: config.domain })),
               secretParameterName: server.secretParameterName,
               scheduleMinutes: config.canaryScheduleMinutes,
               tags: { "turn-stack:project": project, "turn-stack:stack": stack },
@@ -122,5 +134,5 @@ export const cloudflareTurnKey = cloudflareKey?.key ?? null;
 export const canaryFunctionName = canary?.functionName ?? null;
 /** What `npm run capacity -- --outputs <file>` reads: each server's instance type, the region and the egress budget (null without an own server). */
 export const capacity = monitoring
-    ? { servers: [{ name: serverName, instanceType: config.instanceType }], region: monitoring.region, monthlyEgressBudgetGb: config.monthlyEgressBudgetGb }
+    ? { servers: stackServers.map((s) => ({ name: s.name, instanceType: config.instanceType })), region: monitoring.region, monthlyEgressBudgetGb: config.monthlyEgressBudgetGb }
     : null;

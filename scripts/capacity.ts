@@ -81,7 +81,8 @@ function fromStackFile(stack: string): StackFacts {
     }
     return {
         source: `Pulumi.${stack}.yaml`,
-        servers: config.selfHosted ? [{ name: "turn", instanceType: config.instanceType }] : [],
+        // Every server of a fleet (infra/fleet.ts), all of one instance type.
+        servers: config.selfHosted ? config.fleet.servers.map((s) => ({ name: s.name, instanceType: config.instanceType })) : [],
         region: raw["aws:region"],
         monthlyEgressBudgetGb: config.selfHosted ? config.monthlyEgressBudgetGb : undefined,
     };

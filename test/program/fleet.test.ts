@@ -170,6 +170,17 @@ describe("2 regions × 2 servers with Route 53", () => {
     });
 });
 
+describe("the canary, the alarms and the capacity output over a fleet", () => {
+    test("the canary probes every server; the alarms (in the provider's region) watch that region's servers; capacity counts every server", () => {
+        const cfg = JSON.parse((named(route53, "canary-fn").inputs.environment as any).variables.CANARY_CONFIG);
+        expect(cfg.servers.map((s: any) => s.name)).toEqual(SERVERS);
+        for (const s of cfg.servers) expect(s.host).toBe((route53.outputs!.servers as any[]).find((x) => x.name === s.name).publicIp);
+        const alarmed = new Set(ofType(route53, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("monitoring-") && a.name.endsWith("-cpu")).map((a) => a.name));
+        expect([...alarmed].sort()).toEqual(["monitoring-turn-cpu", "monitoring-turn-eu-west-1-2-cpu"]);
+        expect((route53.outputs!.capacity as any).servers.map((s: any) => s.name)).toEqual(SERVERS);
+    });
+});
+
 describe("2 regions × 2 servers with Cloudflare", () => {
     test("DNS-only records: a name per server, the shared name once per server (the home server's as a single server had it)", () => {
         const records = ofType(cloudflare, "cloudflare:index/dnsRecord:DnsRecord").map((r) => [r.name, r.inputs.name, r.inputs.content, r.inputs.proxied]);

@@ -89,6 +89,10 @@ const smallestSize = Array.from({ length: 4096 }, (_, i) => i + 1).find((size) =
 // Largest: the lowest first port the validator accepts with the range ending at 65535.
 const largestMin = Array.from({ length: 65535 - 1024 }, (_, i) => i + 1).find((min) => accepts("prod", relay(min, 65535)));
 
+/** A fleet's server names sit below the domain (infra/fleet.ts): its longest domain is shorter. */
+const FLEET_CF: Overrides = { "turn:serversPerRegion": "3", "turn:cloudflareZoneId": ZONE, "turn:cloudflareDnsToken": "abcdefghijklmnopqrstuvwxyz0123456789_-AB" };
+const fleetDomainMax = largest(8, TEXT_CAP, (n) => accepts("prod", { ...FLEET_CF, "turn:domain": hostname(n) }));
+
 const longestText: Overrides = {
     "turn:domain": hostname(domainMax),
     "turn:realm": "r".repeat(realmMax),
@@ -122,6 +126,11 @@ matrix.push(
     ["arm64: t4g.small with a domain", "prod", { "turn:instanceType": "t4g.small" }],
     ["monitoring: alarm email, AWS Budgets egress budget, largest egress budget", "prod", { "turn:alarmEmail": "ops@example.com", "turn:egressCostBudget": "true", "turn:monthlyEgressBudgetGb": "10000000" }],
     ["monitoring: canary every minute, no domain", "dev", { "turn:canaryScheduleMinutes": "1" }],
+    // Fleets (issue 16): Route 53 and Cloudflare DNS, every server of each region, the DNS-01 rights.
+    ["fleet: 2 regions × 2 servers, Route 53", "prod", { "turn:regions": '["eu-west-1","us-east-1"]', "turn:serversPerRegion": "2", "turn:route53ZoneId": "Z0123456789ABCDEFGHIJ" }],
+    ["fleet: 3 regions × 3 servers, Route 53, both mode, amd64", "prod", { "turn:regions": '["eu-west-1","ap-southeast-7","us-east-1"]', "turn:serversPerRegion": "3", "turn:route53ZoneId": "Z0123456789ABCDEFGHIJ", ...CLOUDFLARE, "turn:mode": "both", "turn:instanceType": "c7i.large" }],
+    [`fleet: 1 region × 3 servers, Cloudflare DNS, longest domain (${fleetDomainMax}), realm and email`, "prod", { ...longestText, ...FLEET_CF, "turn:domain": hostname(fleetDomainMax) }],
+    ["one server with Route 53", "prod", { "turn:route53ZoneId": "Z0123456789ABCDEFGHIJ" }],
     [
         "every edge at once: longest texts, most CIDRs, largest relay range, amd64, both mode with DNS record",
         "prod",

@@ -182,3 +182,14 @@ describe("parseTurnConfig with the fleet keys", () => {
         }
     });
 });
+
+describe("names below the domain", () => {
+    test("a domain whose longest fleet name (the DNS-01 challenge of a server's name) passes 253 characters is refused, naming the length left", () => {
+        const at = (len: number) => "a".repeat(len - 4) + ".com"; // len characters
+        // _acme-challenge. (16) + us-east-1-2. (12) = 28 characters in front of the domain.
+        expect(checkFleet({ ...fleet, domain: at(253 - 28) })).toEqual([]);
+        const p = checkFleet({ ...fleet, domain: at(253 - 27) });
+        expect(p).toHaveLength(1);
+        expect(p[0]).toMatch(/^turn:domain = "a+\.com": is too long for a fleet: its longest name, _acme-challenge\.eu-west-1-2\.a+\.\.\. \(the DNS-01 challenge of a server's name\), has 254 characters; DNS names have at most 253 \(RFC 1035 §2\.3\.4\), so with these regions the domain may have 225$/);
+    });
+});

@@ -33,6 +33,8 @@ const T = {
     rule: "aws:cloudwatch/eventRule:EventRule",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
     dns: "cloudflare:index/dnsRecord:DnsRecord",
+    record: "aws:route53/record:Record",
+    health: "aws:route53/healthCheck:HealthCheck",
     command: "command:local:Command",
 } as const;
 
@@ -305,6 +307,36 @@ const cases: Record<string, Case> = {
             [[r(T.logGroup, { name: "/turn stack/canary" })], /log group name .*1 to 512/],
             [[r(T.logGroup, { name: "g".repeat(513) })], /1 to 512/],
             [[r(T.logGroup, { name: "g", retentionInDays: 10 })], /retentionInDays 10: one of 1, 3, 5, 7, 14/],
+        ],
+    },
+    // A fleet's Route 53 resources (infra/policy/route53.ts), shaped like infra/components/fleet.ts's.
+    "route53-record": {
+        valid: [
+            [
+                r(T.record, { zoneId: "Z0123456789ABCDEFGHIJ", name: "eu-west-1-2.turn.example.com", type: "A", ttl: 60, records: ["203.0.113.10"] }),
+                r(T.record, { zoneId: "Z0123456789ABCDEFGHIJ", name: "eu-west-1.turn.example.com", type: "A", ttl: 60, records: ["203.0.113.10"], setIdentifier: "eu-west-1-2", multivalueAnswerRoutingPolicy: true, healthCheckId: "hc" }),
+                r(T.record, { zoneId: "Z0123456789ABCDEFGHIJ", name: "turn.example.com", type: "A", setIdentifier: "eu-west-1", latencyRoutingPolicies: [{ region: "eu-west-1" }], aliases: [{ name: "eu-west-1.turn.example.com", zoneId: "Z0123456789ABCDEFGHIJ", evaluateTargetHealth: true }] }),
+            ],
+        ],
+        invalid: [
+            [[r(T.record, { zoneId: "/hostedzone/Z01", name: "a.example.com", type: "A", ttl: 60, records: ["203.0.113.10"] })], /zoneId .*a hosted zone id/],
+            [[r(T.record, { zoneId: "Z01", name: `${"a".repeat(64)}.example.com`, type: "A", ttl: 60, records: ["203.0.113.10"] })], /labels 1 to 63/],
+            [[r(T.record, { zoneId: "Z01", name: "a.example.com", type: "A", ttl: -1, records: ["203.0.113.10"] })], /ttl -1: 0 to 2147483647/],
+            [[r(T.record, { zoneId: "Z01", name: "a.example.com", type: "A", ttl: 60, records: ["turn.example.com"] })], /an A record holds IPv4 addresses/],
+            [[r(T.record, { zoneId: "Z01", name: "a.example.com", type: "A", ttl: 60, records: ["203.0.113.10", "203.0.113.11"], setIdentifier: "x", multivalueAnswerRoutingPolicy: true })], /a multivalue answer record holds one value/],
+            [[r(T.record, { zoneId: "Z01", name: "a.example.com", type: "A", ttl: 60, records: ["203.0.113.10"], latencyRoutingPolicies: [{ region: "eu-west-1" }] })], /setIdentifier missing/],
+            [[r(T.record, { zoneId: "Z01", name: "a.example.com", type: "A", ttl: 60, records: ["203.0.113.10"], setIdentifier: "s".repeat(129), latencyRoutingPolicies: [{ region: "eu-west-1" }] })], /setIdentifier .*1 to 128/],
+            [[r(T.record, { zoneId: "Z01", name: "a.example.com", type: "A", ttl: 60, records: ["203.0.113.10"], setIdentifier: "x", latencyRoutingPolicies: [{ region: "cn-north-1" }] })], /region "cn-north-1": an AWS region of the standard partition/],
+            [[r(T.record, { zoneId: "Z01", name: "a.example.com", type: "A", ttl: 60, setIdentifier: "x", latencyRoutingPolicies: [{ region: "eu-west-1" }], aliases: [{ name: "b.example.com", zoneId: "Z01", evaluateTargetHealth: true }] })], /alias record carries no ttl/],
+        ],
+    },
+    "route53-health-check": {
+        valid: [[r(T.health, { type: "TCP", ipAddress: "203.0.113.10", port: 3478, requestInterval: 30, failureThreshold: 3 }), r(T.health, { type: "TCP", ipAddress: "203.0.113.10", port: 1, requestInterval: 10, failureThreshold: 10 })]],
+        invalid: [
+            [[r(T.health, { type: "HTTP", ipAddress: "203.0.113.10", port: 3478, requestInterval: 30, failureThreshold: 3 })], /type "HTTP": turn-stack checks TCP/],
+            [[r(T.health, { type: "TCP", ipAddress: "203.0.113.10", port: 3478, requestInterval: 20, failureThreshold: 3 })], /requestInterval 20: 10 or 30/],
+            [[r(T.health, { type: "TCP", ipAddress: "203.0.113.10", port: 3478, requestInterval: 30, failureThreshold: 11 })], /failureThreshold 11: 1 to 10/],
+            [[r(T.health, { type: "TCP", ipAddress: "turn.example.com", port: 0, requestInterval: 30, failureThreshold: 3 })], /port 0: 1 to 65535/],
         ],
     },
     "cloudflare-dns-record": {
