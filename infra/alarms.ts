@@ -21,27 +21,27 @@
  */
 import { CANARY_DIMENSIONS, CANARY_METRICS, canaryNamespace } from "./canary-metrics";
 import { egressBytesPerHour, HOURS_PER_MONTH, internetBaselineGbps, networkSpec } from "./capacity";
+import { probeListenerSpec } from "./listeners";
 
 /** The egress budget's hourly share (infra/capacity.ts, where the GB and the month are defined). */
 export { egressBytesPerHour };
-import { probeListenerSpec } from "./listeners";
 
 /** Runs in a row the canary must fail on a listener before its alarm fires: one failed run can be a lost packet; two in a row is an outage, told within two schedules. */
 export const CANARY_FAILED_RUNS = 2;
 /** The certificate alarm fires below this many days to expiry (issue 14; certbot renews at 30 days left, so 14 means renewal has failed for two weeks). */
 export const CERT_MIN_DAYS = 14;
-/** CPU saturation: average CPUUtilization at or above this percentage... */
+/** CPU saturation: average CPUUtilization at or above this percentage for {@link SATURATION_PERIODS} periods (coturn's relay threads busy; a larger type is the fix). */
 export const CPU_SATURATED_PERCENT = 90;
-/** Network saturation: NetworkOut above this share of the instance type's internet baseline (infra/capacity.ts)... */
+/** Network saturation: NetworkOut above this share of the instance type's internet baseline (infra/capacity.ts) for {@link SATURATION_PERIODS} periods: near the sustained limit, before EC2 throttles to it. */
 export const NETWORK_SATURATED_SHARE = 0.8;
-/** ...for this many 5-minute periods in a row (15 minutes: longer than a burst of call setups). */
+/** Saturation alarms: this many 5-minute periods in a row (15 minutes: longer than a burst of call setups). */
 export const SATURATION_PERIODS = 3;
 /** EC2 basic monitoring publishes CPU and network metrics every 5 minutes: a shorter period would hold no data. */
 export const BASIC_MONITORING_PERIOD_SECONDS = 300;
 /** Status checks are published every minute; a reboot after 3 failed minutes in a row (the recover alarm in turn-server.ts takes 2 for the system check). */
 export const STATUS_CHECK_PERIOD_SECONDS = 60;
 export const STATUS_CHECK_FAILED_PERIODS = 3;
-/** The egress alarm compares hourly sums... */
+/** The egress alarm compares hourly sums (the budget's unit: per hour)... */
 export const EGRESS_PERIOD_SECONDS = 3600;
 /** ...and fires when this many hours in a row each exceed the budget's hourly share: a daily peak hour does not, a runaway does. */
 export const EGRESS_OVER_BUDGET_HOURS = 3;
