@@ -14,8 +14,11 @@ import type { RTCIceServer } from "./ice";
 
 /** Where credentials come from; at least one side is set. */
 export interface IceSource {
-    /** Own coturn: its TURN URLs (no credentials) and the shared secret. */
-    selfHosted?: { urls: string[]; sharedSecret: string };
+    /**
+     * Own coturn: its TURN URLs (no credentials) and the shared secret. A fleet (issue 16) has several
+     * entries (`fleet`: the latency-routed name's URLs, then each server's), each given the same credential.
+     */
+    selfHosted?: { urls: string[]; sharedSecret: string; fleet?: string[][] };
     /** Cloudflare Realtime TURN key: id and bearer token. */
     cloudflare?: { keyId: string; key: string; baseUrl?: string };
 }
@@ -39,7 +42,7 @@ export async function iceServersForCall(src: IceSource, o: CallOptions): Promise
     const out: RTCIceServer[] = [];
     if (src.selfHosted) {
         const c = mintTurnCredential(src.selfHosted.sharedSecret, { ttlSeconds: o.ttlSeconds, userId: o.userId, nowMs: o.nowMs });
-        out.push({ urls: [...src.selfHosted.urls], username: c.username, credential: c.credential });
+        for (const urls of src.selfHosted.fleet ?? [src.selfHosted.urls]) out.push({ urls: [...urls], username: c.username, credential: c.credential });
     }
     if (src.cloudflare) {
         out.push(...(await generateCloudflareIceServers({ ...o, ...src.cloudflare, ttlSeconds: o.ttlSeconds })));
@@ -50,9 +53,11 @@ export async function iceServersForCall(src: IceSource, o: CallOptions): Promise
 /**
  * The {@link IceSource} in a stack's outputs, as `pulumi stack output --json
  * --show-secrets` prints them (or the Automation API's values).
- * @throws Error naming the missing output
+ * @param region a fleet's region: the latency-routed name, then that region's servers only; undefined:
+ *   every server, region by region (output `iceServersByRegion`)
+ * @throws Error naming the missing output, or a region the fleet does not have
  */
-export function iceSourceFromOutputs(outputs: Record<string, unknown>): IceSource {
+export function iceSourceFromOutputs(outputs: Record<string, unknown>, region?: string): IceSource {
     const mode = outputs.mode;
     if (mode !== "self-hosted" && mode !== "cloudflare" && mode !== "both") {
         throw new Error(`stack outputs have no valid 'mode' (got ${JSON.stringify(mode)}); is this a turn-stack stack that has been deployed?`);
@@ -68,6 +73,16 @@ export function iceSourceFromOutputs(outputs: Record<string, unknown>): IceSourc
         const urls = need("turnServerUrls");
         if (!Array.isArray(urls) || !urls.every((u) => typeof u === "string")) throw new Error("stack output 'turnServerUrls' is not a list of URLs");
         src.selfHosted = { urls, sharedSecret: String(need("sharedSecret")) };
+        const byRegion = outputs.iceServersByRegion as Record<string, { urls: string[] }[]> | null | undefined;
+        if (byRegion && typeof byRegion === "object") {
+            if (region !== undefined && !(region in byRegion)) throw new Error(`region ${region}: the fleet's regions are ${Object.keys(byRegion).join(", ")}`);
+            // Each region's list starts with the latency-routed name: keep it once, then the servers in order.
+            const lists = region !== undefined ? [byRegion[region]] : Object.values(byRegion);
+            const seen = new Set<string>();
+            src.selfHosted.fleet = lists.flat().map((s) => s.urls).filter((u) => !seen.has(u[0]) && seen.add(u[0]));
+        } else if (region !== undefined) {
+            throw new Error(`region ${region}: the stack is one server, not a fleet (no iceServersByRegion output)`);
+        }
     }
     if (mode !== "self-hosted") {
         src.cloudflare = { keyId: String(need("cloudflareTurnKeyId")), key: String(need("cloudflareTurnKey")) };

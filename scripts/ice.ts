@@ -16,6 +16,7 @@
  * stack's backend), or with --outputs from a file holding
  * `pulumi stack output --json --show-secrets` (so it runs where the CLI does not).
  * Formats: json (default), neko, neko-env, vidmeet, env, mediasoup, aiortc.
+ * A fleet (issue 16) lists the latency-routed name first, then every server's name (`--region <r>`: that region's).
  * CLOUDFLARE_RTC_API_URL overrides Cloudflare's credentials API base (for a stand-in).
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -43,6 +44,7 @@ Prints RTCIceServer[] with fresh credentials for a deployed stack, in a consumer
   --valid-for <d>     with --consumer: lifetime beyond the per-call TTL, e.g. 7d, 12h, 90m, 3600s, up to
                       ${durationText(MAX_CONSUMER_VALIDITY_SECONDS)} (${CLOUDFLARE_MAX_TTL_SECONDS} s where Cloudflare mints: cloudflare/both modes); instead of --ttl
   --out <file>        write to <file> (mode 0600: it holds credentials) instead of stdout
+  --region <r>        a fleet: the latency-routed name, then only region <r>'s servers (default: every server)
   -h, --help          this text
 Use npm run -s (or --out) when redirecting: without -s npm prints its banner on stdout.`;
 
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
             prefer: { type: "string" },
             outputs: { type: "string" },
             out: { type: "string" },
+            region: { type: "string" },
         },
     });
     if (!args) {
@@ -120,7 +123,13 @@ async function main(): Promise<void> {
         : await outputsFromStack(values.stack!);
     const perCallTtl = ttlArg ?? Number(outputs.credentialTtlSeconds ?? 3600);
     const ttlSeconds = validForSeconds ?? perCallTtl;
-    const source = iceSourceFromOutputs(outputs);
+    let source;
+    try {
+        source = iceSourceFromOutputs(outputs, values.region);
+    } catch (e) {
+        if (values.region !== undefined && /^region /.test((e as Error).message)) throw new UsageError(`--${(e as Error).message}`, USAGE);
+        throw e;
+    }
     // VidMeet's Cloudflare mode takes the key itself and mints per call: Cloudflare is not called here.
     const vidmeetCloudflare = format === "vidmeet" && source.cloudflare ? { keyId: source.cloudflare.keyId, key: source.cloudflare.key, ttlSeconds: perCallTtl } : undefined;
     if (consumer !== undefined && !source.selfHosted) {

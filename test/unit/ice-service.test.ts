@@ -2,7 +2,7 @@
  * ICE servers for one call (infra/ice-service.ts): own relay with TURN REST credentials first, Cloudflare
  * after; the stack outputs it reads. Cloudflare is the local stand-in (test/helpers/cloudflare-standin.ts).
  */
-import { test, beforeAll, afterAll } from "vitest";
+import { test, beforeAll, afterAll, describe, expect } from "vitest";
 import assert from "node:assert/strict";
 import { iceServersForCall, iceSourceFromOutputs } from "../../infra/ice-service";
 import { turnRestPassword } from "../../infra/credentials";
@@ -60,4 +60,27 @@ test("stack outputs: a missing, hidden or malformed output is named, with what t
     assert.throws(() => iceSourceFromOutputs({ mode: "self-hosted", turnServerUrls: URLS, sharedSecret: "[secret]" }), /'sharedSecret' is hidden: export it with --show-secrets/);
     assert.throws(() => iceSourceFromOutputs({ mode: "self-hosted", turnServerUrls: "turn:x", sharedSecret: "s" }), /'turnServerUrls' is not a list of URLs/);
     assert.throws(() => iceSourceFromOutputs({ mode: "both", turnServerUrls: URLS, sharedSecret: "s", cloudflareTurnKeyId: KEY_ID }), /'cloudflareTurnKey' is missing; both mode needs it/);
+});
+
+describe("a fleet's outputs (issue 16)", () => {
+    const outputs = {
+        mode: "self-hosted",
+        sharedSecret: "s".repeat(48),
+        turnServerUrls: ["turn:turn.example.com:3478?transport=udp"],
+        iceServersByRegion: {
+            "eu-west-1": [{ urls: ["turn:turn.example.com:3478?transport=udp"] }, { urls: ["turn:eu-west-1-1.turn.example.com:3478?transport=udp"] }],
+            "us-east-1": [{ urls: ["turn:turn.example.com:3478?transport=udp"] }, { urls: ["turn:us-east-1-1.turn.example.com:3478?transport=udp"] }],
+        },
+    };
+    test("every server after the latency-routed name, or one region's, each with the same fresh credential", async () => {
+        const all = await iceServersForCall(iceSourceFromOutputs(outputs), { ttlSeconds: 600, userId: "u", nowMs: 0 });
+        expect(all.map((s) => s.urls[0])).toEqual(["turn:turn.example.com:3478?transport=udp", "turn:eu-west-1-1.turn.example.com:3478?transport=udp", "turn:us-east-1-1.turn.example.com:3478?transport=udp"]);
+        expect(new Set(all.map((s) => `${s.username} ${s.credential}`)).size).toBe(1);
+        const us = await iceServersForCall(iceSourceFromOutputs(outputs, "us-east-1"), { ttlSeconds: 600, userId: "u", nowMs: 0 });
+        expect(us.map((s) => s.urls[0])).toEqual(["turn:turn.example.com:3478?transport=udp", "turn:us-east-1-1.turn.example.com:3478?transport=udp"]);
+    });
+    test("a region the fleet lacks, or a region on a single server, is refused naming what there is", () => {
+        expect(() => iceSourceFromOutputs(outputs, "ap-south-1")).toThrow("region ap-south-1: the fleet's regions are eu-west-1, us-east-1");
+        expect(() => iceSourceFromOutputs({ ...outputs, iceServersByRegion: null }, "eu-west-1")).toThrow(/not a fleet/);
+    });
 });
