@@ -26,6 +26,7 @@ import { probeListenerSpec } from "../../infra/listeners";
 import { canaryNamespace } from "../../infra/canary-metrics";
 import { renderCanaryConfig, type CanaryConfig } from "../../infra/canary/config";
 import { makeHandler } from "../../infra/canary/handler";
+import { canaryAws } from "../../infra/canary/aws";
 import { bundleCanary } from "../../infra/canary/bundle";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
 import { localTurnserverConf } from "../../scripts/lib/local-turnserver-conf";
@@ -219,6 +220,23 @@ test("the secret cannot be read: the invocation fails naming the parameter and S
 
 test("another namespace than the stack's is refused (the role's cloudwatch:namespace condition), and the run fails saying so", async () => {
     await assert.rejects(invoke({ ...canaryConfig(), namespace: "TurnStack/turn/dev" }), /CloudWatch PutMetricData in TurnStack\/turn\/dev: AccessDenied/);
+});
+
+test("an AWS endpoint that accepts and never answers: each call fails at its timeout, naming the call", async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => void sockets.add(s.on("error", () => undefined)));
+    await new Promise<void>((r) => silent.listen(0, AWS_HOST, r));
+    const url = `http://${AWS_HOST}:${(silent.address() as net.AddressInfo).port}/`;
+    try {
+        const api = canaryAws(REGION, credentials, { ssm: url, cloudwatch: url }, 300);
+        const started = Date.now();
+        await assert.rejects(api.readParameter(parameterName), /^Error: SSM GetParameter \/turn-stack\/turn\/prod\/static-auth-secret at .*: .*timeout/);
+        await assert.rejects(api.putMetricData(namespace, [{ MetricName: "ListenerSuccess", Dimensions: [], Value: 1, Unit: "None", Timestamp: new Date() }]), /^Error: CloudWatch PutMetricData at .*: .*timeout/);
+        assert.ok(Date.now() - started < 2000, "both bounded by the 300 ms timeout");
+    } finally {
+        for (const s of sockets) s.destroy();
+        await new Promise((r) => silent.close(r));
+    }
 });
 
 test("the bundle: deterministic, no absolute paths, only Node built-ins; it loads and runs in a clean Node process", async () => {
