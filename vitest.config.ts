@@ -59,7 +59,8 @@ export default defineConfig({
                     ...integration,
                 },
             },
-            { extends: true, test: { name: "integration-boot", include: [BOOT_TEST], fileParallelism: false, ...integration } },
+            // globalSetup: builds missing boot images (debootstrap bases, apt repositories) in the background from the start of the run.
+            { extends: true, test: { name: "integration-boot", include: [BOOT_TEST], fileParallelism: false, globalSetup: ["test/helpers/boot/global-setup.ts"], ...integration } },
             { extends: true, test: { name: "integration-cli", include: CLI_TESTS, ...integration } },
         ],
     },

@@ -1,23 +1,27 @@
 /**
- * Renders the EC2 user data: a `#cloud-config` document for Debian 12
- * (cloud-init 22.4, "Cloud config examples" and module docs), emitted with the
+ * Renders the EC2 user data: a `#cloud-config` document for Debian 12 and 13
+ * (cloud-init 22.4 and 25.1, "Cloud config examples" and module docs; the same
+ * document for both, booted on each by the boot test), emitted with the
  * `yaml` library in YAML 1.1 mode (cloud-init reads it with PyYAML, a YAML 1.1
  * parser: a bare `0640` would be an octal number there).
  *
  * What it does at boot, in cloud-init's order:
  *  1. init stage, `write_files` (root-owned files only, so no package user is
  *     needed yet): coturn's config without the secret, a systemd drop-in,
- *     the nftables ruleset and its unit, the secret-fetch script, sysctls,
- *     and with a domain the certificate unit and renewal hook;
- *  2. final stage, `packages`: coturn, awscli, nftables (and certbot) from
- *     Debian. The drop-in's `ConditionPathExists` keeps the package's
- *     post-install start from running coturn before its config exists;
- *  3. final stage, `runcmd`: load the firewall, copy the shared secrets from
- *     SSM Parameter Store (SecureStrings) into coturn's SQLite database and
- *     install the config root:turnserver 0640, fetch the admin CLI password and
- *     append its hash to the config (reaper.ts), start the timer that keeps the
- *     secrets in sync (secret-sync.ts), enable and start coturn, start the session
- *     reaper's timer (reaper.ts), then (with a domain)
+ *     the nftables ruleset and its unit, the SSM reader (ssm-get.ts), the
+ *     configure script and its unit, sysctls, and with a domain the
+ *     certificate unit and renewal hook;
+ *  2. final stage, `packages`: coturn, nftables (and certbot) from Debian
+ *     (SSM is read with curl, not awscli). The drop-in's `ConditionPathExists`
+ *     keeps the package's post-install start from running coturn before its
+ *     config exists;
+ *  3. final stage, `runcmd`: load the firewall, start the timer that keeps the
+ *     secrets in sync (secret-sync.ts), then start, without waiting for them,
+ *     `turn-stack-configure.service` (copy the shared secrets from SSM Parameter
+ *     Store into coturn's SQLite database, the admin CLI password's hash into the
+ *     config (reaper.ts), and install the config root:turnserver 0640; retried
+ *     every few seconds, with no limit, until SSM answers) and coturn, ordered
+ *     after it; start the session reaper's timer (reaper.ts), then (with a domain)
  *     start obtaining the Let's Encrypt certificate, and install the SSM agent.
  *
  * No runtime IP discovery: the private and public addresses are rendered into
@@ -32,6 +36,7 @@ import { ephemeralPortRange, type PortRange } from "./port-range";
 import { previousSecretParameterName } from "./rotation";
 import { secretSyncScript, secretSyncService, secretSyncTimer, SYNC_PATHS } from "./secret-sync";
 import { cliFirewallRules, reaperParameterNames, reaperUserData } from "./reaper";
+import { SSM_GET_PATH, ssmGetScript } from "./ssm-get";
 import { cloudflareCredentialsScript, CLOUDFLARE_CREDENTIALS_SCRIPT, DNS01_PLUGINS, dns01CertificateUnit, type Dns01Certificate } from "./dns01";
 
 /** Where things live on the VM. */
@@ -42,6 +47,8 @@ export const VM_PATHS = {
     conf: "/etc/coturn/turnserver.conf",
     dropIn: "/etc/systemd/system/coturn.service.d/turn-stack.conf",
     configureScript: "/usr/local/sbin/turn-stack-configure",
+    /** The unit that runs the configure script until SSM answers. */
+    configureUnit: "/etc/systemd/system/turn-stack-configure.service",
     nftables: "/etc/turn-stack/nftables.nft",
     nftablesUnit: "/etc/systemd/system/turn-stack-firewall.service",
     sysctl: "/etc/sysctl.d/60-turn-stack.conf",
@@ -120,10 +127,16 @@ export function renderCloudInit(o: CloudInitOptions): string {
         if (!/^[A-Za-z0-9@._/+-]*$/.test(v)) throw new Error(`${name} ${JSON.stringify(v)} has characters not allowed in user data`);
     }
 
+    // The session reaper (reaper.ts): coturn's config must enable the admin CLI on loopback (turnserver-conf.ts adminCli).
+    // Its setup appends the CLI password's hash to the config the configure script is about to install.
+    const names = reaperParameterNames(o.secretParameterName);
+    const reaper = reaperUserData({ cliPasswordParameterName: names.cliPassword, revocationsParameterName: names.revocations, confFile: CONF_NEW });
     const files: WriteFile[] = [
         { path: VM_PATHS.confBase, owner: "root:root", permissions: "0600", content: o.turnserverConf },
         { path: VM_PATHS.dropIn, owner: "root:root", permissions: "0644", content: coturnDropIn() },
-        { path: VM_PATHS.configureScript, owner: "root:root", permissions: "0755", content: configureScript() },
+        { path: SSM_GET_PATH, owner: "root:root", permissions: "0755", content: ssmGetScript(o.region) },
+        { path: VM_PATHS.configureScript, owner: "root:root", permissions: "0755", content: configureScript(reaper.setup) },
+        { path: VM_PATHS.configureUnit, owner: "root:root", permissions: "0644", content: configureUnit() },
         { path: SYNC_PATHS.script, owner: "root:root", permissions: "0755", content: secretSyncScript(syncOptions(o)) },
         { path: SYNC_PATHS.service, owner: "root:root", permissions: "0644", content: secretSyncService() },
         { path: SYNC_PATHS.timer, owner: "root:root", permissions: "0644", content: secretSyncTimer() },
@@ -131,23 +144,17 @@ export function renderCloudInit(o: CloudInitOptions): string {
         { path: VM_PATHS.nftablesUnit, owner: "root:root", permissions: "0644", content: firewallUnit() },
         { path: VM_PATHS.sysctl, owner: "root:root", permissions: "0644", content: sysctls(o) },
     ];
-    // The session reaper (reaper.ts): coturn's config must enable the admin CLI on loopback (turnserver-conf.ts adminCli).
-    const names = reaperParameterNames(o.secretParameterName);
-    const reaper = reaperUserData({ region: o.region, cliPasswordParameterName: names.cliPassword, revocationsParameterName: names.revocations, confFile: VM_PATHS.conf });
     files.push(...reaper.files);
-    const packages = ["coturn", "awscli", "nftables"];
+    const packages = ["coturn", "nftables"];
     const runcmd: string[][] = [
         ["systemctl", "daemon-reload"],
         ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
-        [VM_PATHS.configureScript],
-        // After the config is installed, before coturn reads it: the CLI password's hash. Retried like the secrets'
-        // read; if it still fails, coturn runs with its CLI off (mainrelay.c: "Empty cli-password, and so telnet cli interface is
-        // disabled"), TURN keeps working, and the reaper's failed runs show in `systemctl --failed`.
-        ["sh", "-c", `for i in 1 2 3 4 5; do ${reaper.setup.join(" ")} && exit; sleep $((i * 3)); done; exit 1`],
         ["systemctl", "enable", "--now", "turn-stack-secrets.timer"],
         ["systemctl", "enable", "coturn.service"],
-        ["systemctl", "restart", "coturn.service"],
+        // Not waited for: if SSM does not answer yet (IAM propagation, an endpoint outage), the configure unit keeps
+        // retrying and starts coturn when it succeeds; cloud-init finishes meanwhile (the SSM agent gets installed).
+        ["systemctl", "start", "--no-block", "turn-stack-configure.service", "coturn.service"],
         reaper.enable,
     ];
     if (o.domain) {
@@ -195,7 +202,9 @@ function coturnDropIn(): string {
 # so the package's post-install start never runs it on Debian's default config.
 ConditionPathExists=${VM_PATHS.conf}
 Requires=turn-stack-firewall.service
-After=network-online.target turn-stack-firewall.service
+# Ordered after the configure unit (when it is queued, at first boot) but not requiring it: the package's
+# post-install start must not wait for SSM, and after a reboot the config is in place already.
+After=network-online.target turn-stack-firewall.service turn-stack-configure.service
 Wants=network-online.target
 
 [Service]
@@ -219,21 +228,60 @@ PrivateTmp=yes
 function syncOptions(o: CloudInitOptions) {
     const realm = /^realm=(.+)$/m.exec(o.turnserverConf)?.[1];
     if (!realm) throw new Error("turnserver.conf has no realm= line: the secrets are stored in coturn's database per realm");
-    return { region: o.region, secretParameterName: o.secretParameterName, previousSecretParameterName: previousSecretParameterName(o.secretParameterName), realm };
+    return { secretParameterName: o.secretParameterName, previousSecretParameterName: previousSecretParameterName(o.secretParameterName), realm };
 }
 
-function configureScript(): string {
+/** coturn's config while the configure script completes it; renamed into place as its last step. */
+const CONF_NEW = `${VM_PATHS.conf}.new`;
+
+/**
+ * One attempt at configuring coturn (its unit retries it): the TURN secrets from SSM into coturn's database
+ * (secret-sync.ts), the config with the admin CLI password's hash (reaper.ts setup) written beside the real one
+ * and renamed into place last, so the config exists only once everything it needs does.
+ * @param reaperSetup the reaper's setup command, which appends the hash to {@link CONF_NEW}
+ */
+function configureScript(reaperSetup: string[]): string {
     return `#!/bin/bash
 # turn-stack: put the TURN secrets from SSM Parameter Store into coturn's database
 # (${SYNC_PATHS.script}), then install coturn's config (${VM_PATHS.conf},
-# root:turnserver 0640). Fails, and leaves coturn stopped, if the secret cannot be read.
+# root:turnserver 0640) with the admin CLI password's hash. Fails, changing no config,
+# if SSM cannot be read; turn-stack-configure.service runs it again.
 set -euo pipefail
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  ${SYNC_PATHS.script} && break
-  [ "$attempt" = 10 ] && { echo "turn-stack: could not read the TURN shared secret from SSM" >&2; exit 1; }
-  sleep $((attempt * 3))
-done
-install -o root -g turnserver -m 0640 ${VM_PATHS.confBase} ${VM_PATHS.conf}
+${SYNC_PATHS.script}
+install -o root -g turnserver -m 0640 ${VM_PATHS.confBase} ${CONF_NEW}
+${reaperSetup.join(" ")}
+mv ${CONF_NEW} ${VM_PATHS.conf}
+`;
+}
+
+/** Seconds between attempts of the configure unit (its RestartSec). */
+export const CONFIGURE_RETRY_SECONDS = 5;
+
+/**
+ * The configure script's unit: until coturn's config exists, run the script, and on failure run it again every
+ * {@link CONFIGURE_RETRY_SECONDS} s, with no start limit (StartLimitIntervalSec=0), so however long SSM stays
+ * unreachable at first boot, coturn starts once it answers, without a human (issue 15: the old loop gave up after
+ * about 2.5 minutes and coturn never started). Restart=on-failure on a oneshot service: systemd.service(5), Restart=
+ * (systemd 252 on Debian 12, 257 on 13). The first attempt's failure ends the start jobs queued with it (coturn's,
+ * ordered after it, then finds no config and is skipped: seen in the boot test), so on success the unit starts coturn
+ * itself (ExecStartPost). Skipped once the config exists (reboots need no SSM).
+ */
+function configureUnit(): string {
+    return `[Unit]
+Description=turn-stack: coturn's secrets and config from SSM (retried until SSM answers)
+Wants=network-online.target
+After=network-online.target
+ConditionPathExists=!${VM_PATHS.conf}
+StartLimitIntervalSec=0
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${VM_PATHS.configureScript}
+# coturn's own start job (runcmd) ends when the first attempt fails; this starts it once one succeeds.
+ExecStartPost=/usr/bin/systemctl start --no-block coturn.service
+Restart=on-failure
+RestartSec=${CONFIGURE_RETRY_SECONDS}s
 `;
 }
 

@@ -20,12 +20,13 @@
  *
  * Revocations reach the VM as JSON `{"<consumer>": <until, unix seconds>}` in an SSM String parameter
  * (set by `npm run revoke` through the stack's config); the reaper refreshes its copy every
- * {@link REVOCATIONS_REFRESH_SECONDS} seconds, with the botocore the awscli package ships (like secret-sync.ts).
+ * {@link REVOCATIONS_REFRESH_SECONDS} seconds, with the VM's SSM reader (ssm-get.ts, like secret-sync.ts).
  *
  * Pure: no `@pulumi/*` import.
  */
 import { CONSUMER_NAME_PATTERN } from "./credentials";
 import { periodicTimer } from "./systemd-timer";
+import { SSM_GET_PATH } from "./ssm-get";
 
 /** coturn's admin CLI port (coturn's default, CLI_DEFAULT_PORT in turn_admin_server.h); bound to 127.0.0.1. */
 export const CLI_PORT = 5766;
@@ -58,8 +59,6 @@ export const REAPER_PATHS = {
 
 /** Inputs of {@link reaperScript}. */
 export interface ReaperOptions {
-    /** AWS region of the parameters. */
-    region: string;
     /** SecureString parameter holding the CLI password. */
     cliPasswordParameterName: string;
     /** String parameter holding the revocation list (JSON, {@link revocationsValue}). */
@@ -68,10 +67,12 @@ export interface ReaperOptions {
     confFile: string;
     /** Where things live; tests point them at a temporary directory. Default {@link REAPER_PATHS}. */
     paths?: { cliPassword: string; revocations: string };
+    /** The SSM reader (ssm-get.ts: `<path> <name> [--decrypt]` prints the value); default {@link SSM_GET_PATH}. Tests point it at a stand-in. */
+    ssmGet?: string;
 }
 
 /**
- * The reaper (Python 3, as on Debian 12's cloud images). `turn-stack-reaper setup` (at boot, before coturn
+ * The reaper (Python 3, as on Debian 12 and 13 cloud images). `turn-stack-reaper setup` (at boot, before coturn
  * starts) reads the CLI password from SSM, keeps it root-only and appends its hash to coturn's config;
  * `turn-stack-reaper` (the timer) closes expired and revoked sessions and prints one line per session closed.
  * Exits non-zero when SSM, the CLI or the password fails.
@@ -79,16 +80,16 @@ export interface ReaperOptions {
  */
 export function reaperScript(o: ReaperOptions): string {
     const p = o.paths ?? REAPER_PATHS;
-    for (const [name, v] of Object.entries({ region: o.region, cliPasswordParameterName: o.cliPasswordParameterName, revocationsParameterName: o.revocationsParameterName, confFile: o.confFile, ...p })) {
+    const ssmGet = o.ssmGet ?? SSM_GET_PATH;
+    for (const [name, v] of Object.entries({ cliPasswordParameterName: o.cliPasswordParameterName, revocationsParameterName: o.revocationsParameterName, confFile: o.confFile, ssmGet, ...p })) {
         if (!/^[A-Za-z0-9._/-]+$/.test(v)) throw new Error(`${name} ${JSON.stringify(v)} has characters not allowed in the reaper script`);
     }
     // Python's re takes this JavaScript pattern's syntax as is (a character class and a bounded repeat).
     return `#!/usr/bin/python3
 # turn-stack: close coturn sessions whose TURN REST credential expired or whose consumer is revoked (infra/reaper.ts)
-import hashlib, json, os, re, socket, sys, time
+import hashlib, json, os, re, socket, subprocess, sys, time
 def ssm(n, d):
-    from awscli.botocore.session import get_session
-    return get_session().create_client("ssm", region_name="${o.region}").get_parameter(Name=n, WithDecryption=d)["Parameter"]["Value"]
+    return subprocess.run(["${ssmGet}", n] + (["--decrypt"] if d else []), stdout=subprocess.PIPE, text=True, check=True).stdout
 def put(f, s, m):
     os.makedirs(os.path.dirname(f), exist_ok=True); t = f + ".tmp"
     with os.fdopen(os.open(t, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, m), "w") as h: h.write(s)
@@ -156,7 +157,7 @@ export interface ReaperUserData {
  * Everything the VM needs for the reaper besides {@link CLI_CONF_LINES} in turnserver.conf (instead of
  * `no-cli`) and {@link cliFirewallRules} in the nftables output chain. About 3.5 KB of user data with the longest
  * names (test/unit/reaper.test.ts).
- * @param o the region, the parameter names ({@link reaperParameterNames}) and coturn's config file
+ * @param o the parameter names ({@link reaperParameterNames}) and coturn's config file
  */
 export function reaperUserData(o: Omit<ReaperOptions, "paths">): ReaperUserData {
     return {

@@ -31,7 +31,7 @@ export const SHARED_SECRET_PATTERN = /^[A-Za-z0-9_-]{32,127}$/;
 export const SECRET_SYNC_PERIOD_SECONDS = 30;
 /**
  * The bound on picking up a rotation: one timer period plus one run of the sync (reading two
- * SSM parameters with Python's botocore and writing the database; about 1 s on the boot test's
+ * SSM parameters with the VM's reader, ssm-get.ts, and writing the database; under a second on the boot test's
  * container, measured there), with margin. The boot test asserts it.
  */
 export const SECRET_PICKUP_BOUND_SECONDS = SECRET_SYNC_PERIOD_SECONDS + 15;

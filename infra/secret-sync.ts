@@ -7,10 +7,10 @@
  * minted from any secret there (test/integration/rotation.test.ts shows it with real coturn:
  * a secret added is accepted by the next request, a removed one refused, same process).
  *
- * The script is Python 3 (Debian 12's awscli depends on it) with the botocore the awscli
- * package ships (`awscli.botocore`: the same credential chain, IMDSv2 and CA bundle as the
- * `aws` command), the standard library's sqlite3 with bound parameters (no secret in a
- * command line or an SQL text), and it writes only when the set of secrets changes, in one
+ * The script is Python 3 (on every Debian cloud image: cloud-init depends on it); it reads the
+ * parameters with the VM's SSM reader (ssm-get.ts: IMDSv2 credentials, curl signing SigV4; the
+ * value comes back on a pipe, never in a command line), the standard library's sqlite3 with
+ * bound parameters (no secret in an SQL text), and it writes only when the set of secrets changes, in one
  * transaction. It never prints a secret. The database is root:turnserver 0640 in a
  * root:turnserver 0750 directory: coturn (user turnserver) reads it and cannot change it.
  *
@@ -18,6 +18,7 @@
  */
 import { NO_PREVIOUS_SECRET, SECRET_SYNC_PERIOD_SECONDS } from "./rotation";
 import { periodicTimer } from "./systemd-timer";
+import { SSM_GET_PATH } from "./ssm-get";
 
 /** Where the sync lives on the VM. */
 export const SYNC_PATHS = {
@@ -32,31 +33,30 @@ export const SYNC_PATHS = {
 
 /** Inputs of {@link secretSyncScript}. */
 export interface SecretSyncOptions {
-    /** AWS region of the parameters. */
-    region: string;
     /** The current secret's SecureString parameter. */
     secretParameterName: string;
     /** The previous secret's SecureString parameter (rotation.ts previousSecretValue shape). */
     previousSecretParameterName: string;
     /** The TURN realm coturn serves: secrets are stored per realm (`turn_secret.realm`). */
     realm: string;
+    /** The SSM reader (`<path> <name> --decrypt` prints the value); default {@link SSM_GET_PATH}. Tests point it at a stand-in. */
+    ssmGet?: string;
 }
 
 /**
  * The sync script. Exits non-zero, changing nothing, when a parameter cannot be read.
- * @throws Error when the region or a parameter name holds characters a Python string literal here cannot carry
+ * @throws Error when a parameter name or the reader's path holds characters a Python string literal here cannot carry
  */
 export function secretSyncScript(o: SecretSyncOptions): string {
-    for (const [name, v] of [["region", o.region], ["secretParameterName", o.secretParameterName], ["previousSecretParameterName", o.previousSecretParameterName]]) {
+    const ssmGet = o.ssmGet ?? SSM_GET_PATH;
+    for (const [name, v] of [["secretParameterName", o.secretParameterName], ["previousSecretParameterName", o.previousSecretParameterName], ["ssmGet", ssmGet]]) {
         if (!/^[A-Za-z0-9._/-]+$/.test(v)) throw new Error(`${name} ${JSON.stringify(v)} has characters not allowed in the secret sync script`);
     }
     // JSON.stringify of a printable-ASCII string is a valid Python string literal.
     return `#!/usr/bin/python3
 # turn-stack: copy the TURN secrets from SSM into coturn's userdb (the current one; the previous one until its notAfter)
-import datetime as dt, grp, json, os, sqlite3
-from awscli.botocore.session import get_session
-c = get_session().create_client("ssm", region_name="${o.region}")
-get = lambda n: c.get_parameter(Name=n, WithDecryption=True)["Parameter"]["Value"]
+import datetime as dt, grp, json, os, sqlite3, subprocess
+get = lambda n: subprocess.run(["${ssmGet}", n, "--decrypt"], stdout=subprocess.PIPE, text=True, check=True).stdout
 want, prev = {get("${o.secretParameterName}")}, get("${o.previousSecretParameterName}")
 if prev != "${NO_PREVIOUS_SECRET}":
     p = json.loads(prev)

@@ -4,7 +4,7 @@
  *
  * coturn here runs the prod config with the local changes (scripts/lib/local-turnserver-conf.ts) plus the admin
  * CLI the VM enables (`cli-ip=127.0.0.1`, `cli-port`), and the hashed password the reaper's `setup` appends.
- * SSM is the botocore stand-in (test/helpers/botocore-standin: GetParameter from a JSON file, calls logged).
+ * SSM is the stand-in for the VM's SSM reader (test/helpers/ssm-get-standin: GetParameter from a JSON file, calls logged).
  *
  * Shown: coturn takes the hashed CLI password and refuses a wrong one; an allocation made with a 30-second
  * credential is closed within the stated bound (runs every REAPER_PERIOD_SECONDS, as the timer), while one made
@@ -29,6 +29,9 @@ import { localTurnserverConf, loopbackPeers, type ConfChange } from "../../scrip
 import { TurnClient, TurnError } from "../../scripts/lib/turn-client";
 import { ROOT, stackConfig } from "../helpers/stack-config";
 import { startEchoPeer } from "../helpers/echo-peer";
+
+/** The stand-in for the VM's SSM reader (infra/ssm-get.ts). */
+const SSM_GET_STANDIN = join(ROOT, "test", "helpers", "ssm-get-standin", "turn-stack-ssm-get");
 
 const LISTEN = "127.0.6.1";
 const RELAY = "127.0.6.2";
@@ -66,7 +69,7 @@ function reaper(...args: string[]) {
     const r = spawnSync(paths().script, args, {
         encoding: "utf8",
         timeout: 30_000,
-        env: { PATH: process.env.PATH, PYTHONPATH: join(ROOT, "test", "helpers", "botocore-standin"), TURN_STACK_SSM_FILE: join(dir, "ssm.json"), TURN_STACK_SSM_LOG: join(dir, "ssm.log") },
+        env: { PATH: process.env.PATH, TURN_STACK_SSM_FILE: join(dir, "ssm.json"), TURN_STACK_SSM_LOG: join(dir, "ssm.log") },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -74,7 +77,7 @@ function reaper(...args: string[]) {
 beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "turn-stack-reaper-"));
     const p = paths();
-    writeFileSync(p.script, reaperScript({ region: "eu-west-1", cliPasswordParameterName: PARAMS.cliPassword, revocationsParameterName: PARAMS.revocations, confFile: p.conf, paths: p }));
+    writeFileSync(p.script, reaperScript({ cliPasswordParameterName: PARAMS.cliPassword, revocationsParameterName: PARAMS.revocations, confFile: p.conf, paths: p, ssmGet: SSM_GET_STANDIN }));
     chmodSync(p.script, 0o755);
     ssm({});
     // Boot: the configure script installs coturn's config, then `turn-stack-reaper setup` appends the password's hash.
@@ -131,7 +134,7 @@ test("setup: the CLI password from SSM (SecureString, decrypted) stays root-only
     const conf = readFileSync(p.conf, "utf8");
     assert.doesNotMatch(conf, new RegExp(CLI_PASSWORD));
     assert.match(conf, /^cli-password=\$5\$[0-9a-f]{16}\$[0-9a-f]{64}$/m);
-    assert.deepEqual(ssmCalls()[0], { region: "eu-west-1", name: PARAMS.cliPassword, withDecryption: true });
+    assert.deepEqual(ssmCalls()[0], { name: PARAMS.cliPassword, withDecryption: true });
     const ok = reaper();
     assert.equal(ok.status, 0, ok.stderr);
     writeFileSync(p.cliPassword, "not-the-password");
@@ -183,7 +186,7 @@ test("revocation: a revoked consumer's allocation is closed on the next run, ano
     const before = ssmCalls().length;
     const r = reaper();
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(ssmCalls().slice(before), [{ region: "eu-west-1", name: PARAMS.revocations, withDecryption: false }]);
+    assert.deepEqual(ssmCalls().slice(before), [{ name: PARAMS.revocations, withDecryption: false }]);
     assert.match(r.stdout, new RegExp(`^turn-stack-reaper: closed session \\d+ of ${revoked.cred.username} \\(revoked\\)$`, "m"));
     assert.equal(r.stdout.trim().split("\n").length, 1, r.stdout);
     const seen = await relays(revoked.c);

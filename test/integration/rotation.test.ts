@@ -8,8 +8,8 @@
  * (127.0.1.3) (scripts/lib/local-turnserver-conf.ts lists each change), and drops to user
  * `turnserver` itself (`proc-user`) where systemd starts it as that user on the VM. The sync script
  * is the rendered one with its database path pointed at a temporary directory, and SSM is a
- * stand-in: a module in place of the awscli package's botocore (`awscli.botocore.session`) whose
- * client answers GetParameter from a JSON file the test writes (WithDecryption required).
+ * stand-in for the VM's SSM reader (test/helpers/ssm-get-standin, in place of infra/ssm-get.ts's
+ * script) that answers GetParameter from a JSON file the test writes (a SecureString needs --decrypt).
  *
  * What it shows, with real requests and the same coturn process throughout:
  *  - a secret the sync adds is accepted at the next request; one it removes is refused (401);
@@ -26,7 +26,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseTurnConfig } from "../../infra/config";
 import { mintTurnCredential } from "../../infra/credentials";
@@ -35,13 +35,12 @@ import { secretSyncScript, SYNC_PATHS } from "../../infra/secret-sync";
 import { startCoturn, type RunningCoturn } from "../../scripts/lib/coturn";
 import { localTurnserverConf, loopbackPeers, runAsUser, type ConfChange } from "../../scripts/lib/local-turnserver-conf";
 import { TurnClient, TurnError } from "../../scripts/lib/turn-client";
-import { stackConfig } from "../helpers/stack-config";
+import { ROOT, stackConfig } from "../helpers/stack-config";
 import { startEchoPeer } from "../helpers/echo-peer";
 
 const LISTEN = "127.0.1.1";
 const RELAY = "127.0.1.2";
 const PEER = "127.0.1.3";
-const REGION = "eu-west-1";
 const CURRENT = "/turn-stack/turn/prod/static-auth-secret";
 const PREVIOUS = "/turn-stack/turn/prod/previous-auth-secret";
 const cfg = parseTurnConfig(stackConfig("prod"));
@@ -52,7 +51,6 @@ let coturn: RunningCoturn;
 let dir: string;
 let db: string;
 let script: string;
-let fakeAws: string;
 let ssmFile: string;
 let peer: dgram.Socket;
 let peerPort: number;
@@ -60,29 +58,18 @@ const clients: TurnClient[] = [];
 
 const gid = (name: string) => Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
 
-/** The stand-in for `awscli.botocore.session`: GetParameter answered from the JSON file in TURN_STACK_TEST_SSM. */
-const FAKE_SESSION = `import json, os
-class Client:
-    def get_parameter(self, Name, WithDecryption=False):
-        assert WithDecryption, "SecureString read without decryption"
-        values = json.load(open(os.environ["TURN_STACK_TEST_SSM"]))
-        if Name not in values: raise Exception("ParameterNotFound: " + Name)
-        return {"Parameter": {"Name": Name, "Type": "SecureString", "Value": values[Name]}}
-class Session:
-    def create_client(self, service, region_name=None):
-        assert service == "ssm" and region_name == "${REGION}"
-        return Client()
-def get_session(): return Session()
-`;
+/** The stand-in for the VM's SSM reader (infra/ssm-get.ts): GetParameter answered from the JSON file in TURN_STACK_SSM_FILE. */
+const SSM_GET_STANDIN = join(ROOT, "test", "helpers", "ssm-get-standin", "turn-stack-ssm-get");
 
-/** Put parameter values in the SSM stand-in. */
+/** Put parameter values in the SSM stand-in (both SecureStrings, as the program declares them). */
 function ssm(current: string, previous?: { secret: string; notAfter: Date }) {
-    writeFileSync(ssmFile, JSON.stringify({ [CURRENT]: current, [PREVIOUS]: previousSecretValue(previous) }), { mode: 0o600 });
+    const secure = (Value: string) => ({ Type: "SecureString", Value });
+    writeFileSync(ssmFile, JSON.stringify({ [CURRENT]: secure(current), [PREVIOUS]: secure(previousSecretValue(previous)) }), { mode: 0o600 });
 }
 
 /** Run the rendered sync script as the timer does (root); returns its exit status and output. */
 function sync(): { status: number | null; stdout: string; stderr: string } {
-    return spawnSync("python3", [script], { encoding: "utf8", env: { ...process.env, PYTHONPATH: fakeAws, TURN_STACK_TEST_SSM: ssmFile } });
+    return spawnSync("python3", [script], { encoding: "utf8", env: { ...process.env, TURN_STACK_SSM_FILE: ssmFile, TURN_STACK_SSM_LOG: join(dir, "ssm.log") } });
 }
 
 /** The VM's auth: secrets in the SQLite database, none in the file. */
@@ -98,14 +85,9 @@ function secretsInDb(path: string): ConfChange {
 beforeAll(async () => {
     dir = mkdtempSync("/tmp/turn-stack-rotation-");
     db = join(dir, "db", "turndb");
-    fakeAws = join(dir, "fake-aws");
-    mkdirSync(join(fakeAws, "awscli", "botocore"), { recursive: true });
-    writeFileSync(join(fakeAws, "awscli", "__init__.py"), "");
-    writeFileSync(join(fakeAws, "awscli", "botocore", "__init__.py"), "");
-    writeFileSync(join(fakeAws, "awscli", "botocore", "session.py"), FAKE_SESSION);
     ssmFile = join(dir, "ssm.json");
     script = join(dir, "turn-stack-secrets");
-    const rendered = secretSyncScript({ region: REGION, secretParameterName: CURRENT, previousSecretParameterName: PREVIOUS, realm: cfg.realm });
+    const rendered = secretSyncScript({ secretParameterName: CURRENT, previousSecretParameterName: PREVIOUS, realm: cfg.realm, ssmGet: SSM_GET_STANDIN });
     assert.ok(rendered.includes(`"${SYNC_PATHS.userdb}"`));
     writeFileSync(script, rendered.replace(`"${SYNC_PATHS.userdb}"`, JSON.stringify(db)), { mode: 0o700 });
     // /tmp/turn-stack-rotation-* is root's 0700; coturn's user must reach the database's directory.
@@ -235,7 +217,7 @@ function pick(r: { status: number | null; stdout: string; stderr: string }) {
 
 test("python3 reads the realm literal as the realm, for every printable ASCII character (the longest realm: 127)", () => {
     const realm = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).join("").padEnd(127, "\\");
-    const rendered = secretSyncScript({ region: REGION, secretParameterName: CURRENT, previousSecretParameterName: PREVIOUS, realm });
+    const rendered = secretSyncScript({ secretParameterName: CURRENT, previousSecretParameterName: PREVIOUS, realm });
     const r = spawnSync("python3", ["-c", "import ast, sys; src = sys.stdin.read(); compile(src, 'sync', 'exec'); line = next(l for l in src.splitlines() if l.startswith('r, f = ')); print(ast.literal_eval(line[7:])[0], end='')"], {
         input: rendered,
         encoding: "utf8",

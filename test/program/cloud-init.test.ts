@@ -65,7 +65,8 @@ for (const [stack, { resources }] of Object.entries(stacks)) {
             // Written in cloud-init's init stage, before packages: no package user exists yet.
             assert.equal(f.owner, "root:root", f.path);
         }
-        assert.ok(d.packages.includes("coturn") && d.packages.includes("nftables") && d.packages.includes("awscli"));
+        assert.ok(d.packages.includes("coturn") && d.packages.includes("nftables"));
+        assert.ok(!d.packages.includes("awscli"), "SSM is read with curl (infra/ssm-get.ts), not awscli");
     });
 
     test(`${stack}: the secret is not in the user data; coturn's config is the rendered one`, () => {
@@ -89,16 +90,16 @@ for (const [stack, { resources }] of Object.entries(stacks)) {
         assert.equal(base.permissions, "0600");
     });
 
-    test(`${stack}: runcmd loads the firewall and writes the config before starting coturn`, () => {
+    test(`${stack}: runcmd loads the firewall, then starts the configure unit and coturn after it; the configure script writes the config with the CLI password's hash`, () => {
         const d = doc(userData);
         const idx = (needle: string) => d.runcmd.findIndex((c) => c.join(" ").includes(needle));
         assert.ok(idx("turn-stack-firewall") >= 0);
-        assert.ok(idx("turn-stack-firewall") < idx(VM_PATHS.configureScript));
-        assert.ok(idx(VM_PATHS.configureScript) < idx("restart coturn"));
-        // The reaper's setup appends the CLI password's hash to the installed config before coturn reads it; its timer starts after coturn.
-        assert.ok(idx(VM_PATHS.configureScript) < idx(`${REAPER_PATHS.script} setup`));
-        assert.ok(idx(`${REAPER_PATHS.script} setup`) < idx("restart coturn"));
-        assert.ok(idx("restart coturn") < idx("turn-stack-reaper.timer"));
+        assert.ok(idx("turn-stack-firewall") < idx("start --no-block turn-stack-configure.service coturn.service"));
+        assert.ok(idx("start --no-block turn-stack-configure.service coturn.service") < idx("turn-stack-reaper.timer"));
+        // The reaper's setup appends the CLI password's hash to the config before it is renamed into place for coturn.
+        const configure = d.write_files.find((f) => f.path === VM_PATHS.configureScript)!.content;
+        assert.ok(configure.indexOf(`${REAPER_PATHS.script} setup`) < configure.indexOf(`mv ${VM_PATHS.conf}.new ${VM_PATHS.conf}`));
+        assert.match(d.write_files.find((f) => f.path === VM_PATHS.dropIn)!.content, /^After=.*turn-stack-configure\.service/m);
         const dropIn = d.write_files.find((f) => f.path === VM_PATHS.dropIn)!.content;
         assert.match(dropIn, new RegExp(`^ConditionPathExists=${VM_PATHS.conf}$`, "m"));
         assert.match(dropIn, /^ExecStart=$/m);

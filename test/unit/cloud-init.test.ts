@@ -6,7 +6,8 @@
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { COTURN_NOFILE, VM_PATHS, packUserData, renderCloudInit, renderNftables, type CloudInitOptions } from "../../infra/cloud-init";
+import { SSM_GET_PATH } from "../../infra/ssm-get";
+import { CONFIGURE_RETRY_SECONDS, COTURN_NOFILE, VM_PATHS, packUserData, renderCloudInit, renderNftables, type CloudInitOptions } from "../../infra/cloud-init";
 import { gunzipSync } from "node:zlib";
 import { DENIED_IPV4, DENIED_IPV6 } from "../../infra/peer-ranges";
 import { PortRange } from "../../infra/port-range";
@@ -45,7 +46,7 @@ test("cloud-init: files are root-owned with string modes; the config goes in wit
     const { text, doc } = render();
     assert.ok(text.startsWith("#cloud-config\n"));
     assert.equal(doc.package_update, true);
-    assert.deepEqual(doc.packages, ["coturn", "awscli", "nftables"]);
+    assert.deepEqual(doc.packages, ["coturn", "nftables"], "SSM is read with curl (ssm-get.ts): no awscli");
     assert.ok(doc.write_files.every((f) => f.owner === "root:root" && /^0[0-7]{3}$/.test(f.permissions)), "YAML 1.1 would read a bare 0600 as a number");
     assert.match(text, /permissions: "0600"/);
     assert.deepEqual(file(doc, VM_PATHS.confBase), { path: VM_PATHS.confBase, owner: "root:root", permissions: "0600", content: base.turnserverConf });
@@ -53,17 +54,15 @@ test("cloud-init: files are root-owned with string modes; the config goes in wit
     assert.equal(file(doc, VM_PATHS.certUnit), undefined, "no certificate without a domain");
 });
 
-test("cloud-init: boot order: firewall, then the secrets and the config, the CLI password, the secret sync timer, then coturn, then the reaper's timer; the SSM agent last", () => {
+test("cloud-init: boot order: firewall, the secret sync timer, then the configure unit and coturn (not waited for), then the reaper's timer; the SSM agent last", () => {
     const { doc } = render();
-    assert.deepEqual(doc.runcmd.slice(0, 9), [
+    assert.deepEqual(doc.runcmd.slice(0, 7), [
         ["systemctl", "daemon-reload"],
         ["sysctl", "--system"],
         ["systemctl", "enable", "--now", "turn-stack-firewall.service"],
-        [VM_PATHS.configureScript],
-        ["sh", "-c", `for i in 1 2 3 4 5; do ${REAPER_PATHS.script} setup && exit; sleep $((i * 3)); done; exit 1`],
         ["systemctl", "enable", "--now", "turn-stack-secrets.timer"],
         ["systemctl", "enable", "coturn.service"],
-        ["systemctl", "restart", "coturn.service"],
+        ["systemctl", "start", "--no-block", "turn-stack-configure.service", "coturn.service"],
         ["systemctl", "enable", "--now", "turn-stack-reaper.timer"],
     ]);
     for (const path of [REAPER_PATHS.script, REAPER_PATHS.service, REAPER_PATHS.timer]) assert.equal(file(doc, path)!.owner, "root:root", path);
@@ -75,19 +74,28 @@ test("cloud-init: boot order: firewall, then the secrets and the config, the CLI
     assert.match(render({ arch: "amd64" }).doc.runcmd.at(-1)![2], /debian_amd64/);
 });
 
-test("cloud-init: the configure script syncs the secrets from SSM first (retrying), then installs the config root:turnserver 0640", () => {
+test("cloud-init: the configure script syncs the secrets from SSM, then writes the config with the CLI password's hash beside the real one and renames it into place last", () => {
     const { doc } = render();
     const script = file(doc, VM_PATHS.configureScript)!.content;
     assert.match(script, /^#!\/bin\/bash\n/);
-    assert.match(script, /^set -euo pipefail$/m);
-    assert.match(script, new RegExp(`^  ${SYNC_PATHS.script} && break$`, "m"));
-    assert.match(script, /exit 1/, "no secret: no config, so coturn stays stopped");
-    assert.match(script, new RegExp(`^install -o root -g turnserver -m 0640 ${VM_PATHS.confBase} ${VM_PATHS.conf}$`, "m"));
-    assert.ok(script.indexOf(SYNC_PATHS.script) < script.indexOf("install -o"), "the config appears only once the secrets are in coturn's database");
-    // The sync: the stack's region, both parameters, the realm of the config, coturn's database; no secret in the user data.
+    assert.match(script, /^set -euo pipefail$/m, "any failure stops it before the config exists, so coturn stays stopped");
+    const lines = script.split("\n").filter((l) => l && !l.startsWith("#") && !l.startsWith("set "));
+    assert.deepEqual(lines, [
+        SYNC_PATHS.script,
+        `install -o root -g turnserver -m 0640 ${VM_PATHS.confBase} ${VM_PATHS.conf}.new`,
+        `${REAPER_PATHS.script} setup`,
+        `mv ${VM_PATHS.conf}.new ${VM_PATHS.conf}`,
+    ]);
+    assert.match(file(doc, REAPER_PATHS.script)!.content, new RegExp(`open\\("${VM_PATHS.conf.replace(/\./g, "\\.")}\\.new", "a"\\)`), "the reaper's setup appends to the config being written");
+    // The SSM reader: IMDSv2 credentials, curl signing SigV4 for the stack's region; the key never on a command line.
+    const get = file(doc, SSM_GET_PATH)!;
+    assert.deepEqual([get.owner, get.permissions], ["root:root", "0755"]);
+    assert.ok(get.content.includes(`"--aws-sigv4", "aws:amz:eu-west-1:ssm"`) && get.content.includes("https://ssm.eu-west-1.amazonaws.com/"));
+    assert.ok(get.content.includes(`"-K", "-"`) && get.content.includes("input=cfg"), "credentials go to curl on stdin");
+    // The sync: both parameters, the realm of the config, coturn's database; no secret in the user data.
     const sync = file(doc, SYNC_PATHS.script)!.content;
     assert.match(sync, /^#!\/usr\/bin\/python3\n/);
-    assert.match(sync, /region_name="eu-west-1"/);
+    assert.ok(sync.includes(`["${SSM_GET_PATH}", n, "--decrypt"]`));
     assert.match(sync, /get\("\/turn-stack\/prod\/shared-secret"\)\}, get\("\/turn-stack\/prod\/previous-auth-secret"\)/);
     assert.match(sync, /^r, f = "turn\.example\.com", "\/var\/lib\/turn-stack\/turndb"$/m);
     assert.equal(file(doc, SYNC_PATHS.timer)!.permissions, "0644");
@@ -95,10 +103,27 @@ test("cloud-init: the configure script syncs the secrets from SSM first (retryin
     assert.match(file(doc, SYNC_PATHS.service)!.content, new RegExp(`^ExecStart=${SYNC_PATHS.script}$`, "m"));
 });
 
+test("cloud-init: the configure unit retries every few seconds with no limit until SSM answers, then is skipped for good", () => {
+    const unit = file(render().doc, VM_PATHS.configureUnit)!.content;
+    assert.match(unit, /^Type=oneshot$/m);
+    assert.match(unit, new RegExp(`^ExecStart=${VM_PATHS.configureScript}$`, "m"));
+    assert.match(unit, /^Restart=on-failure$/m);
+    assert.match(unit, /^ExecStartPost=\/usr\/bin\/systemctl start --no-block coturn\.service$/m, "on success it starts coturn itself");
+    assert.match(unit, new RegExp(`^RestartSec=${CONFIGURE_RETRY_SECONDS}s$`, "m"));
+    // No retry budget that could run out: no start limit (systemd's default is 5 starts in 10 s), no attempt count.
+    assert.match(unit, /^StartLimitIntervalSec=0$/m);
+    assert.doesNotMatch(unit, /StartLimitBurst|RestartSteps|RestartMaxDelaySec/);
+    assert.doesNotMatch(file(render().doc, VM_PATHS.configureScript)!.content, /for |while |sleep/, "the script makes one attempt; systemd retries");
+    assert.match(unit, new RegExp(`^ConditionPathExists=!${VM_PATHS.conf}$`, "m"), "after a reboot the config is there: no SSM needed");
+    assert.doesNotMatch(unit, /^\[Install\]/m, "not enabled: only the first boot's runcmd starts it");
+});
+
 test("cloud-init: coturn's drop-in waits for the config and the firewall, runs without capabilities, with the file limit", () => {
     const dropIn = file(render().doc, VM_PATHS.dropIn)!.content;
     assert.match(dropIn, new RegExp(`^ConditionPathExists=${VM_PATHS.conf}$`, "m"));
     assert.match(dropIn, /^Requires=turn-stack-firewall\.service$/m);
+    assert.match(dropIn, /^After=.*turn-stack-configure\.service/m, "coturn's start job waits for the configure unit's");
+    assert.doesNotMatch(dropIn, /^Requires=.*turn-stack-configure/m, "the package's post-install start must not wait for SSM");
     assert.match(dropIn, new RegExp(`^LimitNOFILE=${COTURN_NOFILE}$`, "m"));
     assert.match(dropIn, /^CapabilityBoundingSet=$/m);
     assert.match(dropIn, /^NoNewPrivileges=yes$/m);
@@ -106,7 +131,7 @@ test("cloud-init: coturn's drop-in waits for the config and the firewall, runs w
 
 test("cloud-init: with a domain, certbot and a certificate unit for it; the account email when given", () => {
     const { doc } = render({ domain: "turn.example.com", acmeEmail: "ops@example.com" });
-    assert.deepEqual(doc.packages, ["coturn", "awscli", "nftables", "certbot"]);
+    assert.deepEqual(doc.packages, ["coturn", "nftables", "certbot"]);
     const unit = file(doc, VM_PATHS.certUnit)!.content;
     assert.match(unit, /certbot certonly --standalone --non-interactive --agree-tos --email ops@example\.com --key-type ecdsa -d turn\.example\.com --deploy-hook /);
     assert.match(unit, /^ConditionPathExists=!\/etc\/letsencrypt\/live\/turn\.example\.com\/fullchain\.pem$/m);

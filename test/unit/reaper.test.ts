@@ -7,10 +7,11 @@
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { SSM_GET_PATH } from "../../infra/ssm-get";
 import { CONSUMER_NAME_PATTERN, consumerNameProblem } from "../../infra/credentials";
 import { reaperUserData, EXPIRY_BOUND_SECONDS, REAPER_PERIOD_SECONDS, REVOCATION_BOUND_SECONDS, REVOCATIONS_REFRESH_SECONDS, reaperParameterNames, reaperScript, reaperTimer, revocationsValue } from "../../infra/reaper";
 
-const opts = { region: "eu-west-1", cliPasswordParameterName: "/turn-stack/turn/prod/cli-password", revocationsParameterName: "/turn-stack/turn/prod/revoked-consumers", confFile: "/etc/coturn/turnserver.conf" };
+const opts = { cliPasswordParameterName: "/turn-stack/turn/prod/cli-password", revocationsParameterName: "/turn-stack/turn/prod/revoked-consumers", confFile: "/etc/coturn/turnserver.conf" };
 const python = (code: string, input = "") => spawnSync("python3", ["-c", code], { input, encoding: "utf8" });
 
 test("the script compiles with python3 and names its SSM parameters and files", () => {
@@ -18,7 +19,8 @@ test("the script compiles with python3 and names its SSM parameters and files", 
     const r = python("import sys; compile(sys.stdin.read(), 'turn-stack-reaper', 'exec')", script);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(script.startsWith("#!/usr/bin/python3\n"));
-    for (const s of [opts.cliPasswordParameterName, opts.revocationsParameterName, opts.confFile, "/etc/turn-stack/cli-password", "region_name=\"eu-west-1\""]) assert.ok(script.includes(s), s);
+    for (const s of [opts.cliPasswordParameterName, opts.revocationsParameterName, opts.confFile, "/etc/turn-stack/cli-password", `["${SSM_GET_PATH}", n]`]) assert.ok(script.includes(s), s);
+    assert.doesNotMatch(script, /awscli|botocore/, "SSM is read with the VM's reader (ssm-get.ts), not awscli");
     assert.ok(script.includes(`r"${CONSUMER_NAME_PATTERN.source.slice(1, -1)}"`), "the reaper matches consumer names with CONSUMER_NAME_PATTERN");
 });
 
@@ -40,7 +42,7 @@ test("usernames are parsed like coturn 4.6.1: <expiry>:<name>, <name>:<expiry>, 
 });
 
 test("the script refuses names a Python string literal cannot carry", () => {
-    assert.throws(() => reaperScript({ ...opts, region: 'eu"west' }), /region "eu\\"west" has characters not allowed/);
+    assert.throws(() => reaperScript({ ...opts, ssmGet: 'x"y' }), /ssmGet "x\\"y" has characters not allowed/);
     assert.throws(() => reaperScript({ ...opts, revocationsParameterName: "/a b" }), /revocationsParameterName/);
 });
 
@@ -73,7 +75,7 @@ test("consumer names: 1-64 of A-Z a-z 0-9 . _ -; the error names the flag, the v
 test("user data parts: root-only script, units, setup before coturn and the timer after; their size with the longest names", () => {
     const longest = `/turn-stack/${"p".repeat(100)}/${"s".repeat(100)}`;
     const names = reaperParameterNames(`${longest}/static-auth-secret`);
-    const parts = reaperUserData({ region: `ap-${"x".repeat(16)}-99`, cliPasswordParameterName: names.cliPassword, revocationsParameterName: names.revocations, confFile: "/etc/coturn/turnserver.conf" });
+    const parts = reaperUserData({ cliPasswordParameterName: names.cliPassword, revocationsParameterName: names.revocations, confFile: "/etc/coturn/turnserver.conf" });
     assert.deepEqual(parts.files.map((f) => [f.path, f.owner, f.permissions]), [
         ["/usr/local/sbin/turn-stack-reaper", "root:root", "0700"],
         ["/etc/systemd/system/turn-stack-reaper.service", "root:root", "0644"],

@@ -1,6 +1,6 @@
 /**
- * infra/secret-sync.ts rendered directly: the sync script reads both parameters in the stack's region with
- * decryption, stores secrets per realm with bound parameters, writes only on change, never prints a secret;
+ * infra/secret-sync.ts rendered directly: the sync script reads both parameters with decryption through the VM's
+ * SSM reader (ssm-get.ts), stores secrets per realm with bound parameters, writes only on change, never prints a secret;
  * the timer's period; refusals. The script runs for real against coturn in test/integration/rotation.test.ts
  * and on the booted VM in test/integration/boot.test.ts.
  */
@@ -8,15 +8,16 @@ import { test } from "vitest";
 import assert from "node:assert/strict";
 import { secretSyncScript, secretSyncService, secretSyncTimer, SYNC_PATHS } from "../../infra/secret-sync";
 import { SECRET_SYNC_PERIOD_SECONDS } from "../../infra/rotation";
+import { SSM_GET_PATH } from "../../infra/ssm-get";
 
-const o = { region: "eu-west-1", secretParameterName: "/turn-stack/turn/prod/static-auth-secret", previousSecretParameterName: "/turn-stack/turn/prod/previous-auth-secret", realm: "turn.example.com" };
+const o = { secretParameterName: "/turn-stack/turn/prod/static-auth-secret", previousSecretParameterName: "/turn-stack/turn/prod/previous-auth-secret", realm: "turn.example.com" };
 
-test("the script: region, both parameters with decryption, the realm, coturn's database and schema", () => {
+test("the script: both parameters with decryption through the SSM reader (no awscli), the realm, coturn's database and schema", () => {
     const s = secretSyncScript(o);
     assert.match(s, /^#!\/usr\/bin\/python3\n/);
-    assert.match(s, /^from awscli\.botocore\.session import get_session$/m);
-    assert.match(s, /create_client\("ssm", region_name="eu-west-1"\)/);
-    assert.match(s, /get_parameter\(Name=n, WithDecryption=True\)/);
+    assert.doesNotMatch(s, /awscli|botocore/);
+    assert.ok(s.includes(`subprocess.run(["${SSM_GET_PATH}", n, "--decrypt"], stdout=subprocess.PIPE, text=True, check=True).stdout`));
+    assert.ok(secretSyncScript({ ...o, ssmGet: "/tmp/x/ssm-get" }).includes(`subprocess.run(["/tmp/x/ssm-get", n, "--decrypt"]`));
     assert.match(s, /get\("\/turn-stack\/turn\/prod\/static-auth-secret"\)\}, get\("\/turn-stack\/turn\/prod\/previous-auth-secret"\)/);
     assert.ok(s.includes(`r, f = "turn.example.com", "${SYNC_PATHS.userdb}"`));
     assert.ok(s.includes(SYNC_PATHS.schema));
@@ -34,8 +35,8 @@ test("the realm goes in as a JSON string literal (valid Python for printable ASC
     assert.equal(JSON.parse(literal), realm);
 });
 
-test("refuses region or parameter names a Python string here cannot carry", () => {
-    assert.throws(() => secretSyncScript({ ...o, region: 'eu-west-1"' }), /region "eu-west-1\\"" has characters/);
+test("refuses parameter names or a reader path a Python string here cannot carry", () => {
+    assert.throws(() => secretSyncScript({ ...o, ssmGet: '/x"y' }), /ssmGet "\/x\\"y" has characters/);
     assert.throws(() => secretSyncScript({ ...o, previousSecretParameterName: "/a b" }), /previousSecretParameterName/);
 });
 

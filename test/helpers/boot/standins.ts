@@ -25,7 +25,11 @@
  * TURN_STACK_SSM_TYPES (name to String or SecureString, default SecureString: a String's
  * value comes back as is, with or without WithDecryption, as in SSM). Each line of
  * JSON on stdin sets parameters (a rotation, as `pulumi up` would write them);
- * it is acknowledged with `{"service":"standin","set":[names]}`. Prints
+ * it is acknowledged with `{"service":"standin","set":[names]}`. With
+ * TURN_STACK_SSM_DOWN=1 SSM starts unreachable (each request's connection is
+ * dropped without an answer, recorded with status 0) until the stdin line
+ * `{"control":{"ssmReachable":true}}` (acknowledged with
+ * `{"service":"standin","ssmReachable":true}`). Prints
  * `{"ready":true}` once all three listen, then one JSON line per request, for
  * the test to assert on.
  */
@@ -49,8 +53,15 @@ interface StandinConfig {
 const cfg: StandinConfig = JSON.parse(process.env.TURN_STACK_STANDIN!);
 const parameters: Record<string, string> = JSON.parse(process.env.TURN_STACK_SSM_VALUES!);
 const parameterTypes: Record<string, string> = JSON.parse(process.env.TURN_STACK_SSM_TYPES ?? "{}");
+/** False while SSM is unreachable (TURN_STACK_SSM_DOWN=1 at start, until a control line says otherwise). */
+let ssmReachable = process.env.TURN_STACK_SSM_DOWN !== "1";
 createInterface({ input: process.stdin }).on("line", (line) => {
-    const set: Record<string, string> = JSON.parse(line);
+    const msg = JSON.parse(line);
+    if (msg.control) {
+        ssmReachable = msg.control.ssmReachable === true;
+        return record({ service: "standin", ssmReachable });
+    }
+    const set: Record<string, string> = msg;
     Object.assign(parameters, set);
     record({ service: "standin", set: Object.keys(set) });
 });
@@ -168,6 +179,11 @@ function s3NoSuchKey(req: IncomingMessage, res: ServerResponse) {
 const aws = createHttpsServer({ cert: readFileSync(cfg.certFile), key: readFileSync(cfg.keyFile) }, async (req, res) => {
     const payload = await body(req);
     if (String(req.headers.host ?? "").startsWith("s3.")) return s3NoSuchKey(req, res);
+    if (!ssmReachable) {
+        // SSM unreachable (an outage, a network path not there yet): the connection drops without an answer.
+        record({ service: "ssm", status: 0, unreachable: true });
+        return req.socket.destroy();
+    }
     const target = String(req.headers["x-amz-target"] ?? "");
     const problem = sigv4Problem(req, payload);
     let input: { Name?: string; WithDecryption?: boolean } = {};

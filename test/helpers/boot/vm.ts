@@ -35,7 +35,7 @@ import { makeTestPki, type TestPki } from "../tls-certs";
 import { ROOT } from "../stack-config";
 import { userDataOf } from "../program-json";
 import type { MockedResource } from "../mock-program";
-import { SYNC_PATHS } from "../../../infra/secret-sync";
+import { SSM_GET_PATH } from "../../../infra/ssm-get";
 import { packUserData } from "../../../infra/cloud-init";
 import { aptRepository, baseImage, chroot, DEFAULT_BOOT_RELEASE, extractBase, suiteOf } from "./image";
 import type { DebianRelease } from "../../../infra/debian";
@@ -75,9 +75,9 @@ export function bootInputs(program: { resources: MockedResource[] }): Omit<BootO
     const [current, previous] = [param("turn-secret-param"), param("turn-previous-secret-param")];
     // Every parameter the program declares (the reaper's CLI password and revocation list too), with its SSM type.
     const ssm = program.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter").map((r) => ({ ...param(r.name), type: r.inputs.type as string }));
-    const script = doc.write_files.find((f) => f.path === SYNC_PATHS.script)?.content ?? "";
-    const region = /region_name="([^"]+)"/.exec(script)?.[1];
-    if (!region) throw new Error(`no region_name= in ${SYNC_PATHS.script}`);
+    const script = doc.write_files.find((f) => f.path === SSM_GET_PATH)?.content ?? "";
+    const region = /"aws:amz:([a-z0-9-]+):ssm"/.exec(script)?.[1];
+    if (!region) throw new Error(`no SigV4 scope (aws:amz:<region>:ssm) in ${SSM_GET_PATH}`);
     return {
         userData,
         doc,
@@ -107,6 +107,8 @@ export interface BootOptions {
     timeoutMs?: number;
     /** The Debian release to boot (infra/debian.ts); default 12. */
     release?: DebianRelease;
+    /** Boot with SSM unreachable (its stand-in drops every connection) until {@link BootedVm.setSsmReachable}; default reachable. */
+    ssmUnreachable?: boolean;
 }
 
 export interface BootedVm {
@@ -120,6 +122,8 @@ export interface BootedVm {
     requests: Record<string, any>[];
     /** Change parameters in the SSM stand-in (as `pulumi up` after a rotation would); resolves once it serves them. */
     setParameters(values: Record<string, string>): Promise<void>;
+    /** Make SSM reachable or not (the stand-in answers, or drops connections); resolves once it does. */
+    setSsmReachable(reachable: boolean): Promise<void>;
     /** Seconds: extracting the base, preparing the repo, booting until cloud-final finished. */
     timings: Record<string, number>;
     /** `cloud-final.service` state once cloud-init finished: active or failed. */
@@ -212,14 +216,24 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
                 return s === "active" || s === "failed" ? s : undefined;
             },
             o.timeoutMs ?? 600_000,
+            250,
         );
         lap("bootToCloudFinal");
-        const setParameters = async (values: Record<string, string>) => {
+        if (!o.ssmUnreachable) {
+            // cloud-init starts coturn without waiting for it (after the configure unit has read SSM): wait until it
+            // runs, for at most 30 s; a broken boot is left for the checks to describe.
+            const deadline = Date.now() + 30_000;
+            while (container.exec("systemctl", "is-active", "coturn.service").stdout.trim() !== "active" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+            lap("cloudFinalToCoturnActive");
+        }
+        const tell = async (what: string, line: object) => {
             const acks = requests.filter((r) => r.service === "standin").length;
-            standins.stdin!.write(JSON.stringify(values) + "\n");
-            await container.waitFor("the SSM stand-in to take the new values", () => (requests.filter((r) => r.service === "standin").length > acks ? true : undefined), 5000, 20);
+            standins.stdin!.write(JSON.stringify(line) + "\n");
+            await container.waitFor(what, () => (requests.filter((r) => r.service === "standin").length > acks ? true : undefined), 5000, 20);
         };
-        return { release, container, edge, pki, work, requests, setParameters, timings, finalState, diagnostics: () => diagnostics(container, root, release), teardown };
+        const setParameters = (values: Record<string, string>) => tell("the SSM stand-in to take the new values", values);
+        const setSsmReachable = (reachable: boolean) => tell(`the SSM stand-in to become ${reachable ? "reachable" : "unreachable"}`, { control: { ssmReachable: reachable } });
+        return { release, container, edge, pki, work, requests, setParameters, setSsmReachable, timings, finalState, diagnostics: () => diagnostics(container, root, release), teardown };
     } catch (e) {
         await teardown();
         throw e;
@@ -280,6 +294,7 @@ export async function startStandins(edge: Netns, repo: string, pki: TestPki, o: 
             TURN_STACK_STANDIN: JSON.stringify({ repoDir: repo, aptAddress: EDGE_IP, ssmAddress: EDGE_IP, certFile: cert.certFile, keyFile: cert.keyFile, region: o.region }),
             TURN_STACK_SSM_VALUES: JSON.stringify(o.parameters),
             TURN_STACK_SSM_TYPES: JSON.stringify(o.parameterTypes ?? {}),
+            TURN_STACK_SSM_DOWN: o.ssmUnreachable ? "1" : "0",
         },
         stdio: ["pipe", "pipe", "inherit"],
     });
