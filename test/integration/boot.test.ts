@@ -2,7 +2,7 @@
  * Boot test: the prod stack's user data, byte for byte as the program declares
  * it, booted in a Debian system container (systemd-nspawn) for each release
  * turn-stack supports: Debian 12 (cloud-init 22.4) and Debian 13 (cloud-init
- * 25.1), side by side, the same checks on each in order (a failure names the
+ * 25.1), one after the other, the same checks on each (a failure names the
  * release), then checked from inside and from a client over the
  * network. See test/helpers/boot/vm.ts for the network and for what is stood
  * in for: the NoCloud datasource instead of EC2's, a local apt repository,
@@ -48,11 +48,9 @@ const SHORT_TTL_SECONDS = 20;
 /** The releases booted: both, or the one TURN_STACK_DEBIAN_RELEASE names (12 or 13). */
 const RELEASES = bootReleases();
 
-// The releases boot side by side (each in its own pair of namespaces, vm.ts bootNetnsNames), each one's checks in
-// order: most of a boot test's time is waiting (the reaper's and the rotation's timers), not CPU.
-describe.concurrent("boot", () => {
-    for (const release of RELEASES) describe.sequential(`Debian ${release} (${suiteOf(release)})`, () => bootChecks(release));
-});
+// One release after the other (vitest 4 runs sibling suites whose tests must stay in order one after the other,
+// even under describe.concurrent); each boots in its own pair of namespaces (vm.ts bootNetnsNames).
+for (const release of RELEASES) describe(`Debian ${release} (${suiteOf(release)})`, () => bootChecks(release));
 
 /** Which releases to boot: TURN_STACK_DEBIAN_RELEASE=12 or 13 boots one (e.g. while working on it), unset both. */
 function bootReleases(): DebianRelease[] {
