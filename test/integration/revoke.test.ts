@@ -8,6 +8,9 @@
  * naming the flag, the value and what is allowed; a revocation adds `<consumer>=<until>` (the longest credential
  * lifetime from now) to turn:revokedConsumers as an array, then runs `up` with the policy pack, which hands the
  * program exactly that list; another consumer's entry stays; --undo drops the entry and runs `up` again.
+ *
+ * Refusals run the same script as `node --import tsx <file>` (PulumiStandIn.script): npm adds only its
+ * start-up there; the help and the runs that do their work go through `npm run`.
  */
 import { test, beforeAll, afterAll, expect } from "vitest";
 import { readFileSync } from "node:fs";
@@ -22,6 +25,8 @@ let cli: PulumiStandIn;
 let dir: string;
 
 const run = (args: string[]) => cli.npmRun(dir, "revoke", args, {}, { silent: true });
+/** The same script without npm's start-up, for refusals (the runs above go through npm). */
+const refused = (args: string[]) => cli.script(dir, "revoke", args);
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!);
 const stackFile = (stack: string) => parse(readFileSync(join(dir, `Pulumi.${stack}.yaml`), "utf8")).config ?? {};
 
@@ -54,7 +59,7 @@ test("bad command lines are refused before the Pulumi CLI: unknown flag, no --st
         [["--stack", "nope", "--consumer", "neko"], /--stack nope: no stack file .*Pulumi\.nope\.yaml/],
     ];
     for (const [args, message] of cases) {
-        const r = noCliCall(() => run(args));
+        const r = noCliCall(() => refused(args));
         expect(r.status, args.join(" ")).toBe(2);
         expect(r.stderr).toMatch(message);
     }
@@ -62,14 +67,14 @@ test("bad command lines are refused before the Pulumi CLI: unknown flag, no --st
 });
 
 test("a stack with no own server (cloudflare mode) is refused, naming the stack, the mode and what is allowed", () => {
-    const r = noCliCall(() => run(["--stack", "cf", "--consumer", "neko"]));
+    const r = noCliCall(() => refused(["--stack", "cf", "--consumer", "neko"]));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--stack cf: turn:mode is cloudflare, so the stack has no own TURN server .*allowed: a stack in self-hosted or both mode/);
     expect(stackFile("cf")["turn:revokedConsumers"]).toBeUndefined();
 });
 
 test("revocation: <consumer>=<now + the longest credential lifetime> added as an array, up with the policy pack; another consumer's entry stays; --undo drops it", () => {
-    const undoFirst = noCliCall(() => run(["--stack", "prod", "--consumer", "neko", "--undo"]));
+    const undoFirst = noCliCall(() => refused(["--stack", "prod", "--consumer", "neko", "--undo"]));
     expect(undoFirst.status).toBe(2);
     expect(undoFirst.stderr).toMatch(/--consumer neko --undo: the stack prod has not revoked neko/);
 

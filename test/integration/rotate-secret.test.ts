@@ -8,6 +8,9 @@
  * previous one's overlap are refused before any Pulumi CLI call, naming the flag, the value and what is
  * allowed; a rotation sets the new and the previous secret as secrets (encrypted in Pulumi.<stack>.yaml) and
  * the time, then runs `up` with the policy pack; --force rotates during an overlap.
+ *
+ * Refusals run the same script as `node --import tsx <file>` (PulumiStandIn.script): npm adds only its
+ * start-up there; the help and the runs that do their work go through `npm run`.
  */
 import { test, beforeAll, afterAll, expect } from "vitest";
 import { readFileSync } from "node:fs";
@@ -21,6 +24,8 @@ let dir: string;
 const GENERATED = "Gen3rated0123456789abcdefghijklmnopqrstuvwxyzABCD";
 
 const run = (args: string[]) => cli.npmRun(dir, "rotate-secret", args, {}, { silent: true });
+/** The same script without npm's start-up, for refusals (the runs above go through npm). */
+const refused = (args: string[]) => cli.script(dir, "rotate-secret", args);
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!);
 const shown = (stack: string) => JSON.parse(cli.ok(dir, ["config", "--show-secrets", "--json", "--stack", stack]));
 
@@ -45,26 +50,26 @@ test("--help: the usage, exit 0", () => {
 });
 
 test("bad command lines are refused before the Pulumi CLI: unknown flag, no --stack, a stack with no file", () => {
-    const bogus = noCliCall(() => run(["--bogus"]));
+    const bogus = noCliCall(() => refused(["--bogus"]));
     expect(bogus.status).toBe(2);
     expect(bogus.stderr).toMatch(/Unknown option '--bogus'/);
-    const none = noCliCall(() => run([]));
+    const none = noCliCall(() => refused([]));
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/--stack <name> is required/);
-    const missing = noCliCall(() => run(["--stack", "nope"]));
+    const missing = noCliCall(() => refused(["--stack", "nope"]));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/--stack nope: no stack file .*Pulumi\.nope\.yaml/);
 });
 
 test("a stack with no own server (cloudflare mode) is refused, naming the stack, the mode and what is allowed", () => {
-    const r = noCliCall(() => run(["--stack", "cf"]));
+    const r = noCliCall(() => refused(["--stack", "cf"]));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--stack cf: turn:mode is cloudflare, so the stack has no own TURN server .*allowed: a stack in self-hosted or both mode/);
     expect(parse(readFileSync(join(dir, "Pulumi.cf.yaml"), "utf8")).config["turn:sharedSecret"]).toBeUndefined();
 });
 
 test("a stack never deployed has no secret to rotate: refused, config untouched", () => {
-    const r = run(["--stack", "fresh"]);
+    const r = refused(["--stack", "fresh"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--stack fresh: no current secret to rotate .*deploy the stack first with pulumi up/);
     expect(cli.calls().some((c) => c.argv?.[0] === "config" && c.argv?.[1] === "set-all")).toBe(false);
@@ -96,7 +101,7 @@ test("rotation: the new and the previous secret set as secrets, the time in plai
     expect(r.stderr).not.toContain(rotated.value);
     expect(r.stdout).not.toContain(rotated.value);
 
-    const again = noCliCall(() => run(["--stack", "prod"]));
+    const again = noCliCall(() => refused(["--stack", "prod"]));
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(new RegExp(`--stack prod: the previous rotation \\(turn:secretRotatedAt ${out.rotatedAt.replace(/\./g, "\\.")}\\) is still in its overlap until ${out.previousWorksUntil.replace(/\./g, "\\.")}; .*pass --force`));
     expect(shown("prod")["turn:sharedSecret"].value).toBe(rotated.value);

@@ -15,6 +15,10 @@
  * values `v1:<nonce>:<AES-256-GCM>` (pkg/secrets/passphrase/manager.go
  * NewPassphraseSecretsManager; sdk/go/common/resource/config/crypt.go). So a
  * ciphertext copied from another stack does not decrypt here, as in the CLI.
+ * Unlike the CLI, which derives the key again in every process (about 0.5 s of CPU each), the
+ * stand-in keeps each derived key in `$PULUMI_HOME/standin-kdf/` (the test's temp directory), named
+ * by a hash of passphrase and salt: same keys, same ciphertexts and refusals, one derivation per
+ * salt and passphrase for a whole test file.
  *
  * What it does NOT do: run the program. `up` records what it was asked to do
  * (stack, flags such as --policy-pack, the config the program would get) in
@@ -24,8 +28,8 @@
  * Anything else answers "unsupported by the stand-in" with exit 255, so a
  * script that starts using a new command fails its test until this learns it.
  */
-import { createCipheriv, createDecipheriv, pbkdf2Sync, randomBytes, randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createCipheriv, createDecipheriv, createHash, pbkdf2Sync, randomBytes, randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,7 +123,26 @@ function passphrase() {
     if (p === undefined) fail("passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables");
     return p;
 }
-const keyFor = (salt) => pbkdf2Sync(passphrase(), salt, 1_000_000, 32, "sha256");
+/** PBKDF2 as manager.go derives it, cached per (passphrase, salt) in this process and in $PULUMI_HOME/standin-kdf. */
+const derived = new Map();
+function keyFor(salt) {
+    const id = createHash("sha256").update(JSON.stringify([passphrase(), Buffer.from(salt).toString("base64")])).digest("hex");
+    if (derived.has(id)) return derived.get(id);
+    const dir = process.env.PULUMI_HOME ? join(process.env.PULUMI_HOME, "standin-kdf") : undefined;
+    let key = dir && existsSync(join(dir, id)) ? Buffer.from(readFileSync(join(dir, id), "utf8"), "hex") : undefined;
+    if (key?.length !== 32) {
+        key = pbkdf2Sync(passphrase(), salt, 1_000_000, 32, "sha256");
+        if (dir) {
+            mkdirSync(dir, { recursive: true });
+            // Written whole, then renamed: a concurrent reader sees the key or nothing.
+            const tmp = join(dir, `${id}.${process.pid}`);
+            writeFileSync(tmp, key.toString("hex"));
+            renameSync(tmp, join(dir, id));
+        }
+    }
+    derived.set(id, key);
+    return key;
+}
 function encryptWith(key, plaintext) {
     const nonce = randomBytes(12);
     const c = createCipheriv("aes-256-gcm", key, nonce);
