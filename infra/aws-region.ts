@@ -3,7 +3,7 @@
  * only, and the ARNs it builds there.
  *
  * Why only `aws`: the program depends on things that exist only there. The
- * official Debian 12 AMIs come from the Debian cloud team's account
+ * official Debian AMIs (12 and 13) come from the Debian cloud team's account
  * 136693071363, which publishes in the standard partition (not in AWS China or
  * GovCloud; wiki.debian.org/Cloud/AmazonEC2Image); the SSM agent is fetched
  * from `s3.<region>.amazonaws.com` (China uses `amazonaws.com.cn`); the

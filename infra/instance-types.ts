@@ -1,6 +1,6 @@
 /**
  * EC2 instance families turn-stack knows the CPU architecture of, so it can
- * pick the matching Debian 12 AMI (`arm64` or `amd64`, Debian's names) before
+ * pick the matching Debian AMI of turn:debianRelease (`arm64` or `amd64`, Debian's names) before
  * anything is created. Source: AWS EC2 "Instance types" documentation; Graviton
  * families carry a `g` after the generation digit (t4g, c7gn, ...).
  */

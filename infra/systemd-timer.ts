@@ -7,7 +7,7 @@
  * The timer unit text: the service first `periodSeconds` seconds after the timer starts (OnActiveSec), then
  * `periodSeconds` seconds after each run began (OnUnitActiveSec), to the second (AccuracySec=1s; systemd's
  * default of 1 min would let runs drift by up to a minute). Enabled by timers.target.
- * Source: systemd.timer(5) (systemd 252, Debian 12), OnActiveSec=, OnUnitActiveSec=, AccuracySec=.
+ * Source: systemd.timer(5) (systemd 252 on Debian 12, 257 on 13), OnActiveSec=, OnUnitActiveSec=, AccuracySec=.
  * @param periodSeconds whole seconds between runs
  */
 export function periodicTimer(periodSeconds: number): string {

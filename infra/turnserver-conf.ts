@@ -1,5 +1,5 @@
 /**
- * Renders coturn's `turnserver.conf` (coturn 4.6.1 as packaged in Debian 12;
+ * Renders coturn's `turnserver.conf` (coturn 4.6.1 as packaged in Debian 12 and 13;
  * option names from coturn's `examples/etc/turnserver.conf` and `turnserver --help`).
  *
  * Auth is the TURN REST API (`use-auth-secret` + `static-auth-secret`,
