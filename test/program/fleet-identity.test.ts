@@ -2,9 +2,11 @@
  * The 1×1 invariant (issue 16): a stack with one region and one server declares exactly the
  * resources it declared before fleets existed, so upgrading turn-stack replaces nothing.
  *
- * test/program/fixtures/one-server/*.json are what the program asked the engine for at commit
- * d969930 (before the fleet's components; first taken at c73b15f, before any fleet code, and taken again
- * after the AMI stash of #15 and the canary and monitoring of #14 changed a one-server stack), dumped by test/helpers/resource-dump.ts: every resource
+ * test/program/fixtures/one-server/*.json are what the program asks the engine for with one server,
+ * dumped by test/helpers/resource-dump.ts. First taken at c73b15f, before any fleet code; again at d969930,
+ * before the fleet's components (the AMI stash of #15 and the canary and monitoring of #14 had changed a
+ * one-server stack), and the fleet's components passed against those; again at 42e795d, where #15's SSM
+ * reader changed the instance's user data and nothing else, every other input equal. Each holds every resource
  * registration (type, name, URN, parent URN, provider reference, every input, dependencies, every
  * option the request carries) and every invoke with its provider. This test dumps the current
  * program the same way and compares every resource of the fixture input by input, for dev, prod, prod with Cloudflare DNS
@@ -44,13 +46,13 @@ function dump(stack: string, overrides: Record<string, string>, env: Record<stri
     );
 }
 
-describe("one region, one server: every resource of d969930 unchanged, nothing of a fleet", () => {
+describe("one region, one server: every resource of the fixtures unchanged, nothing of a fleet", () => {
     const runs = CASES.map((c) => dump(c.stack, c.overrides, c.env));
     CASES.forEach((c, i) => {
         test(`${c.fixture}${Object.keys(c.overrides).length ? ` with ${JSON.stringify(c.overrides)}` : ""}`, async () => {
             const before: ResourceDump = JSON.parse(readFileSync(join(ROOT, "test", "program", "fixtures", "one-server", `${c.fixture}.json`), "utf8"));
             const now = await runs[i];
-            // Every resource of d969930 is still declared, field by field (a failure names the resource), so none is
+            // Every resource of the fixtures is still declared, field by field (a failure names the resource), so none is
             // renamed, re-parented, moved to another provider or given other inputs or options.
             const byUrn = new Map(now.resources.map((r) => [r.urn, r]));
             expect(before.resources.filter((r) => !byUrn.has(r.urn)).map((r) => r.urn), "resources gone").toEqual([]);
@@ -65,7 +67,7 @@ describe("one region, one server: every resource of d969930 unchanged, nothing o
             expect(fleetish.map((r) => r.urn), "fleet resources in a one-server stack").toEqual([]);
             // The same invokes with the same providers (others may add their own).
             const invokes = now.invokes.map((v) => JSON.stringify(v));
-            for (const v of before.invokes) expect(invokes, "invoke of d969930").toContain(JSON.stringify(v));
+            for (const v of before.invokes) expect(invokes, "invoke of the fixtures").toContain(JSON.stringify(v));
             // The outputs it had, unchanged (a fleet adds its own, null here).
             for (const [k, v] of Object.entries(before.outputs ?? {})) expect(now.outputs?.[k], `output ${k}`).toEqual(v);
             expect(now.outputs?.servers).toBeNull();
