@@ -170,8 +170,7 @@ export function renderCloudInit(o: CloudInitOptions): string {
         );
         if (o.certificate) packages.push(DNS01_PLUGINS[o.certificate.plugin].package);
         if (o.certificate?.plugin === "cloudflare") {
-            const read = `aws ssm get-parameter --region ${o.region} --name ${o.certificate.tokenParameterName} --with-decryption --query Parameter.Value --output text`;
-            files.push({ path: CLOUDFLARE_CREDENTIALS_SCRIPT, owner: "root:root", permissions: "0700", content: cloudflareCredentialsScript(read) });
+            files.push({ path: CLOUDFLARE_CREDENTIALS_SCRIPT, owner: "root:root", permissions: "0700", content: cloudflareCredentialsScript(`${SSM_GET_PATH} ${o.certificate.tokenParameterName} --decrypt`) });
         }
         runcmd.push(["systemctl", "enable", "--now", "--no-block", "turn-stack-certificate.service"]);
     }

@@ -208,6 +208,8 @@ describe("2 regions × 2 servers with Cloudflare", () => {
             const ud = userData(cloudflare, s);
             expect(ud, s).toContain("- python3-certbot-dns-cloudflare");
             expect(ud, s).toContain("ExecStartPre=/usr/local/sbin/turn-stack-cloudflare-credentials");
+            // The token is read with the VM's own SSM reader (infra/ssm-get.ts), as the TURN secret is: no awscli on the VM.
+            expect(ud, s).toContain("t=$(/usr/local/sbin/turn-stack-ssm-get /turn-stack/turn/prod/cloudflare-dns-token --decrypt)");
             expect(ud, s).not.toContain(CF_TOKEN);
             expect(policy(cloudflare, s).Statement[0].Resource.some((arn: string) => arn.endsWith("-cloudflare-token-param")), s).toBe(true);
             expect(policy(cloudflare, s).Statement.some((x) => x.Sid === "AcmeChallengeRecords"), s).toBe(false);
