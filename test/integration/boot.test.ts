@@ -2,8 +2,8 @@
  * Boot test: the prod stack's user data, byte for byte as the program declares
  * it, booted in a Debian system container (systemd-nspawn) for each release
  * turn-stack supports: Debian 12 (cloud-init 22.4) and Debian 13 (cloud-init
- * 25.1), one after the other, the same checks on each (a failure names the
- * release), then checked from inside and from a client over the
+ * 25.1), side by side: both boot at once and each check runs on both at
+ * once (a failure names the release), then checked from inside and from a client over the
  * network. See test/helpers/boot/vm.ts for the network and for what is stood
  * in for: the NoCloud datasource instead of EC2's, a local apt repository,
  * and local stand-ins for EC2 instance metadata (IMDSv2), SSM GetParameter
@@ -48,9 +48,33 @@ const SHORT_TTL_SECONDS = 20;
 /** The releases booted: both, or the one TURN_STACK_DEBIAN_RELEASE names (12 or 13). */
 const RELEASES = bootReleases();
 
-// One release after the other (vitest 4 runs sibling suites whose tests must stay in order one after the other,
-// even under describe.concurrent); each boots in its own pair of namespaces (vm.ts bootNetnsNames).
-for (const release of RELEASES) describe(`Debian ${release} (${suiteOf(release)})`, () => bootChecks(release));
+/** Each check, per release, in the order they are declared. */
+const checks = new Map<string, { release: DebianRelease; run: () => Promise<void> }[]>();
+/** Each release's boot and teardown. */
+const boots: { boot: () => Promise<void>; teardown: () => Promise<void> }[] = [];
+for (const release of RELEASES) bootChecks(release);
+
+// The releases boot side by side, each in its own pair of namespaces (vm.ts bootNetnsNames), and each check runs on
+// both at once: most of a boot test's time is waiting (boots, the reaper's and the rotation's timers), not CPU.
+describe(`boot: Debian ${RELEASES.map((r) => `${r} (${suiteOf(r)})`).join(" and ")}`, () => {
+    beforeAll(async () => {
+        const booted = await Promise.allSettled(boots.map((b) => b.boot()));
+        const failed = booted.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+        if (failed.length) throw failed.length === 1 ? failed[0] : new Error(failed.map(String).join("\n\n"));
+    }, 20 * 60_000);
+    afterAll(async () => {
+        await Promise.all(boots.map((b) => b.teardown()));
+    });
+    for (const [name, runs] of checks) {
+        test(name, { timeout: 180_000 }, async () => {
+            // Every release's run to the end; the failure lists each release that failed (their messages name it).
+            const results = await Promise.allSettled(runs.map((r) => r.run()));
+            const failed = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+            if (failed.length === 1) throw failed[0];
+            if (failed.length > 1) throw new Error(failed.map((e) => (e instanceof Error ? e.message : String(e))).join("\n\n=====\n\n"));
+        });
+    }
+});
 
 /** Which releases to boot: TURN_STACK_DEBIAN_RELEASE=12 or 13 boots one (e.g. while working on it), unset both. */
 function bootReleases(): DebianRelease[] {
@@ -79,32 +103,40 @@ function bootChecks(release: DebianRelease) {
     let vm: BootedVm | undefined;
     const children: ChildProcess[] = [];
 
-    beforeAll(
-        async () => {
+    boots.push({
+        boot: async () => {
             if (breakWay) console.log(`boot test: TURN_STACK_BOOT_BREAK=${breakWay}: ${BREAKS[breakWay as keyof typeof BREAKS]}`);
             // SSM is unreachable for the whole first boot, until the first check lets it answer (issue 15's fault case).
-        vm = await bootUserData({ ...inputs, userData, release, ssmUnreachable: true, log: (l) => console.log(`boot test (Debian ${release}): ${l}`) });
+            try {
+                vm = await bootUserData({ ...inputs, userData, release, ssmUnreachable: true, log: (l) => console.log(`boot test (Debian ${release}): ${l}`) });
+            } catch (e) {
+                if (e instanceof Error) e.message = `Debian ${release} (${suiteOf(release)}): ${e.message}`;
+                throw e;
+            }
             console.log(`boot test (Debian ${release}): timings (s) ${JSON.stringify(vm.timings)}`);
             console.log(`boot test (Debian ${release}): boot to cloud-final ${vm.timings.bootToCloudFinal.toFixed(1)} s; cloud-init analyze show:\n${analyzeShow(vm)}`);
         },
-        20 * 60_000,
-    );
-
-    afterAll(async () => {
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-        await vm?.teardown();
+        teardown: async () => {
+            for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+            await vm?.teardown();
+        },
     });
 
-    /** A check on the booted VM; on failure the error carries cloud-init's and coturn's logs. */
+    /** A check on the booted VM; on failure the error names the release and carries cloud-init's and coturn's logs. */
     function check(name: string, fn: (vm: BootedVm) => Promise<void> | void) {
-        test(name, { timeout: 120_000 }, async () => {
-            assert.ok(vm, "the VM did not boot");
-            try {
-                await fn(vm);
-            } catch (e) {
-                if (e instanceof Error) e.message = `Debian ${release} (${suiteOf(release)}): ${e.message}\n\n${vm.diagnostics()}`;
-                throw e;
-            }
+        const runs = checks.get(name) ?? [];
+        checks.set(name, runs);
+        runs.push({
+            release,
+            run: async () => {
+                try {
+                    assert.ok(vm, "the VM did not boot");
+                    await fn(vm);
+                } catch (e) {
+                    if (e instanceof Error) e.message = `Debian ${release} (${suiteOf(release)}): ${e.message}${vm ? `\n\n${vm.diagnostics()}` : ""}`;
+                    throw e;
+                }
+            },
         });
     }
 
@@ -233,7 +265,7 @@ function bootChecks(release: DebianRelease) {
         const m = /^Max open files\s+(\d+)\s+(\d+)/m.exec(sh(vm, `cat /proc/${pid}/limits`))!;
         const expected = Math.min(COTURN_NOFILE, ceiling);
         assert.deepEqual([Number(m[1]), Number(m[2])], [expected, expected], `coturn's open-files limit (soft, hard); this host caps it at ${ceiling}`);
-        if (ceiling < COTURN_NOFILE) console.log(`boot test: this host's hard open-files limit is ${ceiling}, so the container's coturn gets ${expected}; on the VM it gets ${COTURN_NOFILE}`);
+        if (ceiling < COTURN_NOFILE) console.log(`boot test (Debian ${release}): this host's hard open-files limit is ${ceiling}, so the container's coturn gets ${expected}; on the VM it gets ${COTURN_NOFILE}`);
     });
 
     check("logs go where the config says (syslog, into the persistent journal, which journald rotates); coturn writes no log files", (vm) => {
@@ -411,7 +443,7 @@ function bootChecks(release: DebianRelease) {
             const waitMs = (short.expiresAt + EXPIRY_BOUND_SECONDS) * 1000 - Date.now() + 2000;
             await vm.container.waitFor("the reaper to close the expired allocation", () => (closed.test(journal()) ? true : undefined), waitMs, 250);
             const after = Date.now() / 1000 - short.expiresAt;
-            console.log(`boot test: the reaper closed the expired allocation ${after.toFixed(1)} s after its credential expired (bound ${EXPIRY_BOUND_SECONDS} s)`);
+            console.log(`boot test (Debian ${release}): the reaper closed the expired allocation ${after.toFixed(1)} s after its credential expired (bound ${EXPIRY_BOUND_SECONDS} s)`);
             assert.ok(after <= EXPIRY_BOUND_SECONDS, `closed ${after.toFixed(1)} s after expiry`);
             assert.doesNotMatch(journal(), new RegExp(`of ${valid.username} `), "the reaper closed the valid allocation");
             assert.match(await shortHeld.send("short-after"), /^error short-after/, "the expired allocation still answers");
@@ -450,7 +482,7 @@ function bootChecks(release: DebianRelease) {
             // What pulumi up writes after npm run rotate-secret: the new current secret, the old one with its overlap.
             await vm.setParameters({ [inputs.parameterName]: rotated, [inputs.previousParameterName]: previousSecretValue({ secret, notAfter: new Date(Date.now() + 10 * 60_000) }) });
             const pickup = await secondsUntil("the rotated secret accepted", () => accepted(rotated), SECRET_PICKUP_BOUND_SECONDS);
-            console.log(`boot test: rotation picked up after ${pickup.toFixed(1)} s (bound ${SECRET_PICKUP_BOUND_SECONDS} s)`);
+            console.log(`boot test (Debian ${release}): rotation picked up after ${pickup.toFixed(1)} s (bound ${SECRET_PICKUP_BOUND_SECONDS} s)`);
             assert.ok(await accepted(secret), "a credential minted with the previous secret works during the overlap");
             assert.equal(await live.send("during-overlap"), "sent during-overlap", "the allocation opened before the rotation stopped relaying");
             assert.deepEqual(dbSecrets(vm).map(([, v]) => v).sort(), [secret, rotated].sort());
@@ -460,7 +492,7 @@ function bootChecks(release: DebianRelease) {
             await vm.setParameters({ [inputs.previousParameterName]: previousSecretValue({ secret, notAfter }) });
             const dropped = await secondsUntil("the previous secret refused after its notAfter", () => refused(secret), SECRET_PICKUP_BOUND_SECONDS + 3);
             const afterNotAfter = (Date.now() - notAfter.getTime()) / 1000;
-            console.log(`boot test: previous secret refused ${afterNotAfter.toFixed(1)} s after its notAfter (polled ${dropped.toFixed(1)} s)`);
+            console.log(`boot test (Debian ${release}): previous secret refused ${afterNotAfter.toFixed(1)} s after its notAfter (polled ${dropped.toFixed(1)} s)`);
             assert.ok(afterNotAfter >= 0, "the previous secret was refused before its notAfter");
             assert.ok(await accepted(rotated));
             assert.deepEqual(dbSecrets(vm), [[domain, rotated]]);
