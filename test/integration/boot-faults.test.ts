@@ -207,8 +207,9 @@ for (const release of RELEASES) {
                 const { container: next, t0 } = await reboot(c, join(v.work, "console-firewall.log"));
                 container = next;
                 // systemd's own "boot finished" answer: degraded once a unit failed.
-                // (systemctl answers once the new init has its socket; then --wait blocks until the boot finished.)
-                const running = await next.waitFor("systemctl is-system-running --wait", () => next.exec("systemctl", "is-system-running", "--wait").stdout.trim() || undefined, 120_000, 100);
+                // (systemctl answers once the new init has its socket; then --wait blocks until the boot finished. exec is
+                // synchronous, so timeout(1) bounds it: a boot that never finishes fails here instead of hanging the run.)
+                const running = await next.waitFor("systemctl is-system-running --wait", () => next.exec("timeout", "60", "systemctl", "is-system-running", "--wait").stdout.trim() || undefined, 120_000, 100);
                 const settled = secondsSince(t0);
                 assert.equal(running, "degraded", "the system came up without a failed unit");
                 assert.equal(next.exec("systemctl", "--failed", "--no-legend", "--plain").stdout.trim().split(/\s+/)[0], "turn-stack-firewall.service");
