@@ -126,7 +126,13 @@ export function buildBase(release: DebianRelease, log: (l: string) => void): voi
     const root = join(work, "root");
     try {
         log(`building the Debian ${release} (${suite}) base with debootstrap (45-90 s); cached at ${tarball}`);
+        // dpkg in the chroot without fsync after every file (dpkg(1) --force-unsafe-io; debootstrap keeps an existing
+        // target directory's files): about a third faster here, and nothing of it stays in the base (removed below).
+        const unsafeIo = join(root, "etc/dpkg/dpkg.cfg.d/turn-stack-build-unsafe-io");
+        mkdirSync(join(root, "etc/dpkg/dpkg.cfg.d"), { recursive: true });
+        writeFileSync(unsafeIo, "force-unsafe-io\n");
         run("debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, suite, root, MIRROR]);
+        rmSync(unsafeIo);
         // Debian's cloud images set a UTF-8 locale; without one cloud-init's locale module fails.
         writeFileSync(join(root, "etc/default/locale"), "LANG=C.UTF-8\n");
         run("chroot", [root, "apt-get", "clean"]);
