@@ -9,7 +9,7 @@
  * one sees: coturn killed (systemd restarts it), a full /var/log (undone after), a reboot (the
  * reboot itself also drops the full-disk mount), and last the firewall that fails to load (a
  * broken ruleset, restarted while coturn runs, then at a reboot; the ruleset is restored at the
- * end, so an operator's fix is shown too). A boot costs about 25 s cached on 2 cores; each fault case 5-15 s.
+ * end, so an operator's fix is shown too). A boot costs 15-25 s cached on 2 cores; each fault case 2-5 s.
  *
  * Recovery times are measured from just before the fault until a client in the edge namespace
  * (test/helpers/boot/await-serving.ts, started before the fault) gets a real allocation on
@@ -88,7 +88,11 @@ for (const release of RELEASES) {
             children.push(child);
             return { lines, stop: () => child.kill("SIGTERM") };
         };
-        const hold = (v: BootedVm) => holdAllocation(v.edge.prefix, [VM_IP, "3478", "udp", PUBLIC_PEER, String(PEER_PORT)], { TURN_SHARED_SECRET: secret });
+        const hold = async (v: BootedVm) => {
+            const h = await holdAllocation(v.edge.prefix, [VM_IP, "3478", "udp", PUBLIC_PEER, String(PEER_PORT)], { TURN_SHARED_SECRET: secret });
+            children.push(h.child);
+            return h;
+        };
         const atPeer = async (c: Container, peer: { lines: string[] }, texts: string[]) =>
             c.waitFor(`${texts.join(", ")} at the peer`, () => (texts.every((t) => peer.lines.some((l) => l.endsWith(` ${t}`))) ? true : undefined), 10_000, 100);
 

@@ -87,16 +87,23 @@ export async function servingWatch(
         lines.push(l);
         waiters.splice(0).forEach((w) => w());
     });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    // "close", not "exit": its output may still be arriving when it has exited.
+    let closed = false;
+    const done = new Promise<void>((resolve) => child.once("close", () => ((closed = true), resolve())));
     const next = async (what: RegExp): Promise<string> => {
         for (;;) {
             const hit = lines.find((l) => what.test(l));
             if (hit) return hit;
-            if (child.exitCode !== null || child.signalCode !== null) throw new Error(`await-serving exited without ${what}: ${stderr}`);
-            await Promise.race([new Promise<void>((r) => waiters.push(r)), exited]);
+            if (closed) throw new Error(`await-serving exited without ${what}: ${stderr}`);
+            await Promise.race([new Promise<void>((r) => waiters.push(r)), done]);
         }
     };
-    await next(/^ready$/);
+    try {
+        await next(/^ready$/);
+    } catch (e) {
+        child.kill("SIGTERM");
+        throw e;
+    }
     return {
         child,
         go: async (t0) => {
@@ -143,17 +150,25 @@ export async function holdAllocation(prefix: string[], args: string[], env: Node
     let stderr = "";
     child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
     createInterface({ input: child.stdout! }).on("line", (l) => lines.push(l));
+    let closed = false;
+    child.once("close", () => (closed = true));
     const next = async (what: RegExp, timeoutMs = 10_000) => {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
             const hit = lines.find((l) => what.test(l));
             if (hit) return hit;
-            if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${what} from hold-allocation: ${stderr || lines.join("\n")}`);
+            if (closed || Date.now() > deadline) throw new Error(`no ${what} from hold-allocation: ${stderr || lines.join("\n")}`);
             await new Promise((r) => setTimeout(r, 50));
         }
     };
-    await next(/^allocated /);
+    try {
+        await next(/^allocated /);
+    } catch (e) {
+        child.kill("SIGTERM");
+        throw e;
+    }
     return {
+        child,
         send: async (text: string) => {
             child.stdin!.write(`send ${text}\n`);
             return next(new RegExp(`^(sent|error) ${text}`));
