@@ -227,7 +227,9 @@ export function serverAlarms<Id>(server: MonitoredServer<Id>, s: AlarmSettings):
             reboot: false,
         });
     }
-    return out.map((a) => ({ ...a, region: server.region }));
+    // EC2's metrics are in the instance's region; the canary's are where the canary runs, the provider's region
+    // (infra/canary/handler.ts publishes to its own AWS_REGION), so its alarms stay there for every server.
+    return out.map((a) => ({ ...a, region: a.metric?.namespace === "AWS/EC2" ? server.region : undefined }));
 }
 
 /**

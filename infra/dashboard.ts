@@ -89,8 +89,9 @@ export function dashboardBody(d: DashboardInput): string {
                 canaryListeners(s.tls).map((l) => [ns, metricName, CANARY_DIMENSIONS.server, s.name, CANARY_DIMENSIONS.listener, l, { label: l }]);
             row(
                 HEIGHT,
-                metric(`${s.name}: canary success per listener (1 = allocated)`, { metrics: perListener(CANARY_METRICS.success), stat: "Minimum", period, yAxis: { left: { min: 0, max: 1 } } }, HALF, 0, region),
-                metric(`${s.name}: canary latency per listener (ms)`, { metrics: perListener(CANARY_METRICS.latency), stat: "Average", period, yAxis: { left: { min: 0 } } }, HALF, HALF, region),
+                // The canary publishes in its own region, the dashboard's (infra/canary/handler.ts AWS_REGION), for every server.
+                metric(`${s.name}: canary success per listener (1 = allocated)`, { metrics: perListener(CANARY_METRICS.success), stat: "Minimum", period, yAxis: { left: { min: 0, max: 1 } } }, HALF, 0),
+                metric(`${s.name}: canary latency per listener (ms)`, { metrics: perListener(CANARY_METRICS.latency), stat: "Average", period, yAxis: { left: { min: 0 } } }, HALF, HALF),
             );
         }
         const ec2 = (metricName: string, label: string) => ["AWS/EC2", metricName, "InstanceId", s.instanceId, { label }];
@@ -120,7 +121,7 @@ export function dashboardBody(d: DashboardInput): string {
                     period: d.canaryScheduleMinutes * 60,
                     yAxis: { left: { min: 0 } },
                     annotations: { horizontal: [{ label: `alarm below ${CERT_MIN_DAYS} days`, value: CERT_MIN_DAYS }] },
-                }, FULL, 0, region),
+                }, FULL, 0),
             );
         }
     }

@@ -61,23 +61,29 @@ const cloudflareKey =
           });
 
 /**
- * Every server of the stack (one, or a fleet's; infra/fleet.ts), for the canary, the alarms and the capacity
- * output. CloudWatch alarms watch metrics of their own region, so the alarms (turn:aws:Monitoring, in the
- * provider's region) take that region's servers; the canary probes every server over the internet.
+ * Every server of the stack (one, or a fleet's; infra/fleet.ts), for the canary (it probes every server over the
+ * internet from the provider's region), the alarms (a server of another region comes with its region and provider:
+ * CloudWatch alarms on EC2 metrics are regional) and the capacity output.
  */
 const stackServers = server
     ? fleet && config.fleet.isFleet
         ? fleet.servers
         : [{ name: serverName, region: homeSlot.region, hostname: config.domain ?? "", publicIp: server.publicIp, instanceId: server.instanceId }]
     : [];
-const homeRegionServers = stackServers.filter((s) => s.region === homeSlot.region);
+const monitoredServers = stackServers.map((s) => ({
+    name: s.name,
+    instanceId: s.instanceId,
+    tls: config.domain !== undefined,
+    instanceType: config.instanceType,
+    ...(s.region !== homeSlot.region ? { region: s.region, provider: fleet!.providers.get(s.region)! } : {}),
+}));
 
 // Alarms to an SNS topic, the dashboard, the optional egress cost budget (issue 14): for the stack's servers.
 const monitoring = server
     ? new Monitoring("monitoring", {
           project,
           stack,
-          servers: homeRegionServers.map((s) => ({ name: s.name, instanceId: s.instanceId, tls: config.domain !== undefined, instanceType: config.instanceType })),
+          servers: monitoredServers,
           monthlyEgressBudgetGb: config.monthlyEgressBudgetGb,
           alarmEmail: config.alarmEmail,
           egressCostBudget: config.egressCostBudget,

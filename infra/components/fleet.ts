@@ -82,6 +82,8 @@ export class Fleet extends pulumi.ComponentResource {
     readonly iceServers: RTCIceServer[];
     /** Per region: the latency-routed name, then that region's servers. */
     readonly iceServersByRegion: Record<string, RTCIceServer[]>;
+    /** The explicit AWS provider of each region other than the provider's (which keeps the default provider). */
+    readonly providers: ReadonlyMap<string, aws.Provider>;
 
     constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("turn:aws:Fleet", name, {}, opts);
@@ -91,10 +93,11 @@ export class Fleet extends pulumi.ComponentResource {
         const tls = true; // a fleet always has a domain (fleet.ts checkFleet)
         const profile = new pulumi.Config("aws").get("profile");
 
-        const providers = new Map<string, aws.Provider | undefined>();
+        const providers = new Map<string, aws.Provider>();
         for (const region of plan.regions) {
-            providers.set(region, region === plan.homeRegion ? undefined : new aws.Provider(`${name}-${region}`, { region: region as aws.Region, ...(profile ? { profile } : {}) }, { parent: this }));
+            if (region !== plan.homeRegion) providers.set(region, new aws.Provider(`${name}-${region}`, { region: region as aws.Region, ...(profile ? { profile } : {}) }, { parent: this }));
         }
+        this.providers = providers;
 
         const built = new Map<string, TurnServer>();
         for (const region of plan.regions) {

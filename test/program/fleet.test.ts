@@ -72,14 +72,16 @@ describe("2 regions × 2 servers with Route 53", () => {
         expect(providers.map((p) => [p.name, p.inputs.region])).toEqual([["turn-us-east-1", "us-east-1"]]);
         const ref = `${providers[0].urn}::${providers[0].name}-id`;
         // Every AWS resource of a us-east-1 server goes through that provider; the provider's region keeps the default one.
-        for (const r of route53.resources.filter((x) => x.type.startsWith("aws:"))) {
+        // (The alarms' regions are the monitoring test's below.)
+        for (const r of route53.resources.filter((x) => x.type.startsWith("aws:") && !x.name.startsWith("monitoring-"))) {
             // Route 53 is global: its health checks and records stay with the default provider.
             const inUsEast = /^turn-us-east-1-\d-/.test(r.name) && !r.type.startsWith("aws:route53/");
             expect(r.provider, r.urn).toBe(inUsEast ? ref : "");
         }
         // The data sources of us-east-1 (AMI, region, zones) are asked through its provider too.
         const usInvokes = route53.invokes.filter((i) => i.provider === ref).map((i) => i.token).sort();
-        expect(usInvokes).toEqual(["aws:ec2/getAmi:getAmi", "aws:ec2/getAmi:getAmi", "aws:index/getAvailabilityZones:getAvailabilityZones", "aws:index/getRegion:getRegion", "aws:index/getRegion:getRegion"]);
+        // (two servers' AMI and region, the region's zones, and the alarms' region)
+        expect(usInvokes).toEqual(["aws:ec2/getAmi:getAmi", "aws:ec2/getAmi:getAmi", "aws:index/getAvailabilityZones:getAvailabilityZones", "aws:index/getRegion:getRegion", "aws:index/getRegion:getRegion", "aws:index/getRegion:getRegion"]);
     });
 
     test("distinct availability zones per region; the home server keeps the zone AWS gave it", () => {
@@ -171,12 +173,22 @@ describe("2 regions × 2 servers with Route 53", () => {
 });
 
 describe("the canary, the alarms and the capacity output over a fleet", () => {
-    test("the canary probes every server; the alarms (in the provider's region) watch that region's servers; capacity counts every server", () => {
+    test("the canary probes every server; every server's EC2 alarms in its region, its canary alarms in the canary's; capacity counts every server", () => {
         const cfg = JSON.parse((named(route53, "canary-fn").inputs.environment as any).variables.CANARY_CONFIG);
         expect(cfg.servers.map((s: any) => s.name)).toEqual(SERVERS);
         for (const s of cfg.servers) expect(s.host).toBe((route53.outputs!.servers as any[]).find((x) => x.name === s.name).publicIp);
-        const alarmed = new Set(ofType(route53, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("monitoring-") && a.name.endsWith("-cpu")).map((a) => a.name));
-        expect([...alarmed].sort()).toEqual(["monitoring-turn-cpu", "monitoring-turn-eu-west-1-2-cpu"]);
+        const alarms = ofType(route53, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("monitoring-"));
+        const usProvider = ofType(route53, "pulumi:providers:aws")[0];
+        const onUs = (a: RegisteredResource) => a.provider.startsWith(usProvider.urn);
+        for (const s of SERVERS) {
+            const us = s.startsWith("turn-us-east-1");
+            for (const what of ["cpu", "network", "status-reboot"]) expect(onUs(named(route53, `monitoring-${s}-${what}`)), `${s} ${what}`).toBe(us);
+            for (const what of ["canary-udp-3478", "certificate"]) expect(onUs(named(route53, `monitoring-${s}-${what}`)), `${s} ${what}`).toBe(false);
+        }
+        expect(alarms.filter(onUs).map((a) => a.name).sort()).toEqual([
+            "monitoring-stack-egress-us-east-1",
+            ...["turn-us-east-1-1", "turn-us-east-1-2"].flatMap((s) => ["cpu", "network", "status-reboot"].map((w) => `monitoring-${s}-${w}`)),
+        ].sort());
         expect((route53.outputs!.capacity as any).servers.map((s: any) => s.name)).toEqual(SERVERS);
     });
 });

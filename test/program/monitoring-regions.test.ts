@@ -57,12 +57,16 @@ test("a topic and an email subscription per region, the other region's on its pr
     expect(of("aws:sns/topicSubscription:TopicSubscription").map((r) => [r.name, onProvider(r)]).sort()).toEqual([["monitoring-alarm-email", false], ["monitoring-alarm-email-us-east-1", true]]);
 });
 
-test("each server's alarms in its region, notifying its region's topic, rebooting with its region's ARN", () => {
+test("each server's EC2 alarms in its region, notifying its region's topic, rebooting with its region's ARN; its canary alarms where the canary publishes", () => {
     const alarms = of("aws:cloudwatch/metricAlarm:MetricAlarm");
     const usAlarms = alarms.filter((a) => a.name.includes("us-east-1"));
     expect(usAlarms.length).toBe(9); // 4 canary, certificate, status, CPU, network, and the region's egress alarm
+    // The canary runs in the provider's region and publishes there (infra/canary/handler.ts AWS_REGION): its alarms for
+    // every server are declared there too; EC2's metrics are in the instance's region.
+    const canaryOf = (a: Declared) => /-(canary-[a-z]+-\d+|certificate)$/.test(a.name);
+    expect(usAlarms.filter(canaryOf).length).toBe(5);
     for (const a of alarms) {
-        const us = a.name.includes("us-east-1");
+        const us = a.name.includes("us-east-1") && !canaryOf(a);
         expect(onProvider(a), a.name).toBe(us);
         expect(a.inputs.okActions, a.name).toEqual([`arn:aws:mock:eu-west-1:123456789012:monitoring-alarms${us ? "-us-east-1" : ""}`]);
     }
@@ -85,7 +89,10 @@ test("one dashboard whose widgets read each server's region; one budget over bot
     const [d] = of("aws:cloudwatch/dashboard:Dashboard");
     const widgets = JSON.parse(d.inputs.dashboardBody).widgets as { type: string; properties: { title?: string; region?: string } }[];
     const regions = (prefix: string) => new Set(widgets.filter((w) => w.type === "metric" && w.properties.title!.startsWith(prefix)).map((w) => w.properties.region));
-    expect(regions("turn-us-east-1-a:")).toEqual(new Set(["us-east-1"]));
+    const ec2Regions = (prefix: string) =>
+        new Set(widgets.filter((w) => w.type === "metric" && w.properties.title!.startsWith(prefix) && !/canary|certificate/.test(w.properties.title!)).map((w) => w.properties.region));
+    expect(ec2Regions("turn-us-east-1-a:")).toEqual(new Set(["us-east-1"]));
+    expect(regions("turn-us-east-1-a:")).toEqual(new Set(["us-east-1", "eu-west-1"])); // its canary widgets read the canary's region
     expect(regions("turn:")).toEqual(new Set(["eu-west-1"]));
     const [budget] = of("aws:budgets/budget:Budget");
     expect(budget.inputs.costFilters[1]).toEqual({ name: "Region", values: ["eu-west-1", "us-east-1"] });

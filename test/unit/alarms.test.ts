@@ -134,6 +134,11 @@ test("a fleet across regions: each region's alarms in that region, its egress al
         ["stack-egress", undefined, Math.floor(2 ** 30 * (2 / 3)), 2],
         ["stack-egress-us-east-1", "us-east-1", Math.floor(2 ** 30 / 3), 1],
     ]);
-    expect(serverAlarms(servers[2], settings()).every((a) => a.region === "us-east-1")).toBe(true);
+    // EC2's alarms in the instance's region; the canary's where the canary publishes, the provider's region.
+    const us = serverAlarms(servers[2], settings());
+    expect(us.filter((a) => a.metric?.namespace === "AWS/EC2").map((a) => a.region)).toEqual(["us-east-1", "us-east-1", "us-east-1"]);
+    expect(us.filter((a) => a.metric?.namespace !== "AWS/EC2").map((a) => [a.key, a.region])).toEqual(
+        ["canary-udp-3478", "canary-tcp-3478", "canary-tls-5349", "canary-tls-443", "certificate"].map((k) => [`turn-us-${k}`, undefined]),
+    );
     expect(serverAlarms(servers[0], settings()).every((a) => a.region === undefined)).toBe(true);
 });

@@ -89,9 +89,13 @@ test("the dashboard name keeps to PutDashboard's characters", () => {
     expect(dashboardName("turn", "pr-12.x")).toMatch(/^[A-Za-z0-9_-]+$/);
 });
 
-test("a server in another region: its widgets read that region's metrics", () => {
+test("a server in another region: its EC2 widgets read that region's metrics, its canary widgets the canary's (the dashboard's region)", () => {
     const ws = widgets(input({ servers: [input().servers[0], { name: "turn-us", instanceId: "i-9", tls: true, region: "us-east-1" }] }));
-    const regionsOf = (name: string) => new Set(ws.filter((w) => w.type === "metric" && String(w.properties.title).startsWith(`${name}:`)).map((w) => w.properties.region));
-    expect(regionsOf("turn")).toEqual(new Set(["eu-west-1"]));
-    expect(regionsOf("turn-us")).toEqual(new Set(["us-east-1"]));
+    const regionsOf = (name: string, canary: boolean) =>
+        new Set(ws.filter((w) => w.type === "metric" && String(w.properties.title).startsWith(`${name}:`) && /canary|certificate/.test(String(w.properties.title)) === canary).map((w) => w.properties.region));
+    expect(regionsOf("turn", false)).toEqual(new Set(["eu-west-1"]));
+    expect(regionsOf("turn", true)).toEqual(new Set(["eu-west-1"]));
+    expect(regionsOf("turn-us", false)).toEqual(new Set(["us-east-1"]));
+    // The canary publishes where it runs (infra/canary/handler.ts, its AWS_REGION): the provider's region.
+    expect(regionsOf("turn-us", true)).toEqual(new Set(["eu-west-1"]));
 });
