@@ -23,6 +23,12 @@ let runner: string;
 const CIDRS = ["203.0.113.0/24", "198.51.100.7/32"];
 const DEV_TOKEN = "cloudflare-token-of-dev";
 
+/**
+ * `npm run stack:test` without npm's start-up (PulumiStandIn.script: the same file with node --import tsx, the
+ * stand-in first on PATH), for the runs after the first of each kind: `up`, `sweep`, `--help` and `ice --stack`
+ * each run once through `npm run`, where `pulumi` is node_modules/.bin/pulumi and the CLI it picks.
+ */
+const direct = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) => cli.script(cwd, "stack:test", args, env);
 /** The JSON line a script prints last on stdout (npm's banner comes before it). */
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").at(-1)!);
 const stacks = (cwd: string) => (JSON.parse(cli.ok(cwd, ["stack", "ls", "--json"])) as { name: string }[]).map((s) => s.name).sort();
@@ -68,14 +74,14 @@ test("stack:test up: dev's secret re-encrypted for the new stack, its array kept
 test("sweep on a fresh checkout: destroys the expired stacks it has no Pulumi.<stack>.yaml for, leaves live ones; dry run first", () => {
     // test-a's hour has passed (set as a user could, in the backend); test-live has a day left.
     cli.ok(creator, ["stack", "tag", "set", "turn:expiresAt", "2020-01-01T00:00:00.000Z", "--stack", "test-a"]);
-    assert.equal(cli.npmRun(creator, "stack:test", ["up", "--name", "test-live", "--ttl-hours", "24"]).status, 0);
+    assert.equal(direct(creator, ["up", "--name", "test-live", "--ttl-hours", "24"]).status, 0);
     // Made by an older turn-stack: expiry in the deployed config only, no tag.
     cli.ok(creator, ["stack", "init", "pr-7"]);
     cli.ok(creator, ["config", "set-all", "--stack", "pr-7", "--plaintext", "turn:expiresAt=2020-01-01T00:00:00.000Z"]);
     cli.ok(creator, ["up", "--yes", "--skip-preview", "--stack", "pr-7"]);
     for (const s of ["test-a", "test-live", "pr-7"]) assert.ok(!existsSync(join(runner, `Pulumi.${s}.yaml`)), `the runner has no file for ${s}`);
 
-    const dry = cli.npmRun(runner, "stack:test", ["sweep", "--dry-run"]);
+    const dry = direct(runner, ["sweep", "--dry-run"]);
     assert.equal(dry.status, 0, dry.stderr);
     assert.deepEqual(lastJson(dry.stdout).destroyed.sort(), ["pr-7", "test-a"]);
     assert.deepEqual(stacks(runner), ["dev", "pr-7", "test-a", "test-live"], "dry run destroys nothing");
@@ -91,25 +97,25 @@ test("sweep on a fresh checkout: destroys the expired stacks it has no Pulumi.<s
 
 test("sweep: a stack locked by a running update is reported and retried next time; the others still go", () => {
     for (const s of ["test-locked", "test-free"]) {
-        assert.equal(cli.npmRun(creator, "stack:test", ["up", "--name", s]).status, 0);
+        assert.equal(direct(creator, ["up", "--name", s]).status, 0);
         cli.ok(creator, ["stack", "tag", "set", "turn:expiresAt", "2020-01-01T00:00:00.000Z", "--stack", s]);
     }
     const release = cli.holdLock("test-locked");
     try {
-        const r = cli.npmRun(runner, "stack:test", ["sweep"]);
+        const r = direct(runner, ["sweep"]);
         assert.equal(r.status, 1, "a failure is not a green job");
         assert.deepEqual(lastJson(r.stdout), { destroyed: ["test-free"], refused: [], noExpiry: [], failed: ["test-locked"], dryRun: false });
         assert.match(r.stderr, /currently locked/);
     } finally {
         release();
     }
-    assert.equal(cli.npmRun(runner, "stack:test", ["sweep"]).status, 0);
+    assert.equal(direct(runner, ["sweep"]).status, 0);
     assert.ok(!stacks(runner).includes("test-locked"));
 });
 
 test("destroy: refuses a non-test name before any CLI call; refuses a test stack holding protected resources; --help", () => {
     const before = cli.calls().length;
-    const prod = cli.npmRun(runner, "stack:test", ["destroy", "--name", "prod"]);
+    const prod = direct(runner, ["destroy", "--name", "prod"]);
     assert.equal(prod.status, 1);
     assert.match(prod.stderr, /refusing to touch stack "prod"/);
     assert.equal(cli.calls().length, before, "not even `pulumi version` ran");
@@ -122,14 +128,14 @@ test("destroy: refuses a non-test name before any CLI call; refuses a test stack
     cli.ok(creator, ["stack", "init", "test-p"]);
     cli.ok(creator, ["config", "set-all", "--stack", "test-p", "--plaintext", "turn:protectAddress=true"]);
     cli.ok(creator, ["up", "--yes", "--skip-preview", "--stack", "test-p"]);
-    const p = cli.npmRun(runner, "stack:test", ["destroy", "--name", "test-p"]);
+    const p = direct(runner, ["destroy", "--name", "test-p"]);
     assert.equal(p.status, 1);
     assert.match(p.stderr, /refusing to destroy test-p: it holds protected resources \(urn:pulumi:test-p::turn::aws:ec2\/eip:Eip::turn-eip\)/);
     assert.ok(stacks(runner).includes("test-p"));
 });
 
 test("an older CLI than stack tags need is refused with the reason", () => {
-    const r = cli.npmRun(runner, "stack:test", ["sweep", "--dry-run"], { PULUMI_STANDIN_VERSION: "3.210.0" });
+    const r = direct(runner, ["sweep", "--dry-run"], { PULUMI_STANDIN_VERSION: "3.210.0" });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /Pulumi CLI 3\.210\.0 is too old: stack tags on self-managed backends need 3\.211\.0/);
 });
