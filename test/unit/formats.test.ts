@@ -201,7 +201,8 @@ print(json.dumps(connection_kwargs(ns["config"].iceServers)))`;
     return JSON.parse(run("/usr/bin/python3", ["-c", py, file("aiortc-uses.py", snippet)]));
 }
 
-test("aiortc 1.4 (Debian 12) uses exactly the URL --prefer chose; without it, the first URL (UDP)", () => {
+// Six python3 processes that each import aiortc (about 1 s of CPU apiece): more than the unit default of 20 s on a loaded 2-core machine.
+test("aiortc 1.4 (Debian 12) uses exactly the URL --prefer chose; without it, the first URL (UDP)", { timeout: 90_000 }, () => {
     const servers = [ownNoDomain, ...cf];
     const expect = (host: string, port: number, transport: string, ssl: boolean, s: RTCIceServer) => ({
         turn_server: [host, port],
