@@ -12,8 +12,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseCli, UsageError, wholeNumber } from "./lib/cli";
-import { readStackConfig } from "./lib/stack-config";
-import { ConfigError, parseTurnConfig } from "../infra/config";
+import { validatedStackConfig } from "./lib/stack-config";
 import {
     AWS_EGRESS,
     AWS_EGRESS_REGIONS,
@@ -64,21 +63,7 @@ interface StackFacts {
 }
 
 function fromStackFile(stack: string): StackFacts {
-    let raw: Record<string, string>;
-    try {
-        raw = readStackConfig(stack);
-    } catch (e) {
-        throw new UsageError(`--stack ${stack}: ${(e as Error).message}`, USAGE);
-    }
-    // Secrets in the stack file are ciphertext: not needed, not read.
-    const { "turn:sharedSecret": _s, "turn:previousSharedSecret": _p, ...rest } = raw;
-    let config;
-    try {
-        config = parseTurnConfig(rest, {});
-    } catch (e) {
-        if (e instanceof ConfigError) throw new Error(`--stack ${stack}: Pulumi.${stack}.yaml is not valid; fix it first:\n  - ${e.problems.join("\n  - ")}`);
-        throw e;
-    }
+    const { config, raw } = validatedStackConfig(stack, USAGE, { env: {} });
     return {
         source: `Pulumi.${stack}.yaml`,
         // Every server of a fleet (infra/fleet.ts), all of one instance type.

@@ -17,9 +17,9 @@
  * consumer the stack has not revoked.
  */
 import { parseCli, UsageError } from "./lib/cli";
-import { PROJECT_ROOT, readStackConfig } from "./lib/stack-config";
+import { PROJECT_ROOT, validatedStackConfig } from "./lib/stack-config";
 import { POLICY_PACK } from "./lib/automation-backend";
-import { ConfigError, NAMESPACE, parseTurnConfig, revokedList, type TurnConfig } from "../infra/config";
+import { NAMESPACE, parseTurnConfig, revokedList, type TurnConfig } from "../infra/config";
 import { consumerNameProblem } from "../infra/credentials";
 import { rotationOverlapSeconds } from "../infra/rotation";
 import { EXPIRY_BOUND_SECONDS, REVOCATION_BOUND_SECONDS, REVOCATIONS_REFRESH_SECONDS } from "../infra/reaper";
@@ -47,19 +47,7 @@ class RefusedError extends Error {}
 
 /** The stack's validated config, from its Pulumi.<stack>.yaml (secrets there are ciphertext: not read). */
 function stackSettings(stack: string): TurnConfig {
-    let raw: Record<string, string>;
-    try {
-        raw = readStackConfig(stack);
-    } catch (e) {
-        throw new UsageError(`--stack ${stack}: ${(e as Error).message}`, USAGE);
-    }
-    const { "turn:sharedSecret": _s, "turn:previousSharedSecret": _p, ...rest } = raw;
-    try {
-        return parseTurnConfig(rest);
-    } catch (e) {
-        if (e instanceof ConfigError) throw new Error(`--stack ${stack}: Pulumi.${stack}.yaml is not valid; fix it first:\n  - ${e.problems.join("\n  - ")}`);
-        throw e;
-    }
+    return validatedStackConfig(stack, USAGE).config;
 }
 
 async function main(): Promise<number> {

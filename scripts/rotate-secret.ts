@@ -14,9 +14,8 @@
  */
 import { randomInt } from "node:crypto";
 import { parseCli, UsageError } from "./lib/cli";
-import { PROJECT_ROOT, readStackConfig } from "./lib/stack-config";
+import { PROJECT_ROOT, validatedStackConfig } from "./lib/stack-config";
 import { POLICY_PACK } from "./lib/automation-backend";
-import { ConfigError, parseTurnConfig } from "../infra/config";
 import { overlapEnd, rotationRefusal, SECRET_PICKUP_BOUND_SECONDS, SHARED_SECRET_PATTERN } from "../infra/rotation";
 
 const USAGE = `usage: npm run rotate-secret -- --stack <name> [--force]
@@ -45,20 +44,9 @@ function newSecret(): string {
 
 /** The stack's settings a rotation depends on, from its Pulumi.<stack>.yaml (secrets there are ciphertext: not read). */
 function stackSettings(stack: string) {
-    let raw: Record<string, string>;
-    try {
-        raw = readStackConfig(stack);
-    } catch (e) {
-        throw new UsageError(`--stack ${stack}: ${(e as Error).message}`, USAGE);
-    }
-    const { "turn:sharedSecret": _s, "turn:previousSharedSecret": _p, "turn:secretRotatedAt": rotatedRaw, ...rest } = raw;
-    let cfg;
-    try {
-        cfg = parseTurnConfig(rest);
-    } catch (e) {
-        if (e instanceof ConfigError) throw new Error(`--stack ${stack}: Pulumi.${stack}.yaml is not valid; fix it first:\n  - ${e.problems.join("\n  - ")}`);
-        throw e;
-    }
+    // turn:secretRotatedAt is read here, with a message that says which script sets it.
+    const { config: cfg, raw } = validatedStackConfig(stack, USAGE, { omit: ["turn:secretRotatedAt"] });
+    const rotatedRaw = raw["turn:secretRotatedAt"];
     const secretRotatedAt = rotatedRaw ? new Date(rotatedRaw) : undefined;
     if (secretRotatedAt && Number.isNaN(secretRotatedAt.getTime())) {
         throw new Error(`--stack ${stack}: turn:secretRotatedAt = ${JSON.stringify(rotatedRaw)} in Pulumi.${stack}.yaml is not an ISO 8601 time; npm run rotate-secret sets it`);
