@@ -1,7 +1,7 @@
 /**
  * Builds what a boot needs and the cache lacks, so it can run before (and beside) the tests that boot:
  *
- *   tsx prebuild.ts base <release>                 the debootstrap base (image.ts buildBase)
+ *   tsx prebuild.ts base <release>                 the mmdebstrap base (image.ts buildBase)
  *   tsx prebuild.ts repo <release> <package>...    the local apt repository for those packages (image.ts buildAptRepository)
  *   tsx prebuild.ts all <release>...               for each release: its base, then the repository for the prod
  *                                                  stack's user data packages (what boot.test.ts boots), each under
