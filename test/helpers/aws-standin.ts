@@ -19,7 +19,8 @@
  * Both check the request's Signature Version 4 against the given credentials (test/helpers/sigv4.ts,
  * the same check as the boot test's SSM stand-in), with the signing names `ssm` and `monitoring`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { buffer } from "node:stream/consumers";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { sigv4Problem } from "./sigv4";
@@ -82,15 +83,6 @@ const UNITS = new Set([
     "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
 ]);
 
-function body(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => resolve(Buffer.concat(chunks)));
-        req.on("error", reject);
-    });
-}
-
 function send(res: ServerResponse, status: number, text: string, type: string) {
     res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomBytes(16).toString("hex") });
     res.end(text);
@@ -145,7 +137,7 @@ export async function startAwsStandin(o: { host: string; region: string; credent
     const expect = (service: string) => ({ ...o.credentials, region: o.region, service });
 
     const ssm = createServer(async (req, res) => {
-        const payload = await body(req);
+        const payload = await buffer(req);
         const signature = sigv4Problem(req, payload, expect("ssm")) ?? "valid";
         const fail = (status: number, type: string, message: string) => {
             requests.push({ service: "ssm", status, signature, error: type });
@@ -187,7 +179,7 @@ export async function startAwsStandin(o: { host: string; region: string; credent
     });
 
     const cloudwatch = createServer(async (req, res) => {
-        const payload = await body(req);
+        const payload = await buffer(req);
         const signature = sigv4Problem(req, payload, expect("monitoring")) ?? "valid";
         const fail = (status: number, code: string, message: string) => {
             requests.push({ service: "cloudwatch", status, signature, error: code });
