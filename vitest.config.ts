@@ -69,7 +69,7 @@ export default defineConfig({
                     ...integration,
                 },
             },
-            // globalSetup: builds missing boot images (debootstrap bases, apt repositories) in the background from the start of the run.
+            // globalSetup: builds missing boot images (mmdebstrap bases, apt repositories) in the background from the start of the run.
             { extends: true, test: { name: "integration-boot", include: [BOOT_TEST], ...lane("integration-boot"), globalSetup: ["test/helpers/boot/global-setup.ts"], ...integration } },
             { extends: true, test: { name: "integration-cli", include: CLI_TESTS, ...integration } },
         ],

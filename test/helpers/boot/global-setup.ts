@@ -1,7 +1,7 @@
 /**
  * vitest global setup of the boot lane (vitest.config.ts, project integration-boot): at the very beginning of a run,
  * start test/helpers/boot/prebuild.ts in the background, one process per release, to build whatever the boots need
- * and the cache lacks (each release's debootstrap base and its local apt repository; 45-180 s each, cold, depending
+ * and the cache lacks (each release's mmdebstrap base and its local apt repository; about 55-90 s each, cold, depending
  * on the machine's load). boot.test.ts boots the releases side by side, so both are built side by side too. The unit, program and other
  * integration tests run meanwhile; a boot test that gets there first waits for the build under its lock
  * (image.ts baseImage/aptRepository) instead of repeating it. With everything cached the child finds nothing to do.
