@@ -2,9 +2,10 @@
  * Boot test: the prod stack's user data, byte for byte as the program declares
  * it, booted in a Debian system container (systemd-nspawn) for each release
  * turn-stack supports: Debian 12 (cloud-init 22.4) and Debian 13 (cloud-init
- * 25.1), side by side: both boot at once and each check runs on both at
- * once (a failure names the release), then checked from inside and from a client over the
- * network. See test/helpers/boot/vm.ts for the network and for what is stood
+ * 25.1), and one fleet server's (issue 16: `turn-us-east-1-1` of a 2-region ×
+ * 2-server fleet with Cloudflare DNS, on Debian 13), side by side: all boot at
+ * once and each check runs on each at once (a failure names the case), then
+ * checked from inside and from a client over the network. See test/helpers/boot/vm.ts for the network and for what is stood
  * in for: the NoCloud datasource instead of EC2's, a local apt repository,
  * and local stand-ins for EC2 instance metadata (IMDSv2), SSM GetParameter
  * and S3 (all AWS, unreachable here). Let's Encrypt is not reachable either:
@@ -26,7 +27,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { randomBytes, X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { CONFIGURE_RETRY_SECONDS, COTURN_NOFILE, VM_PATHS } from "../../infra/cloud-init";
 import { SYNC_PATHS } from "../../infra/secret-sync";
 import { previousSecretValue, SECRET_PICKUP_BOUND_SECONDS } from "../../infra/rotation";
@@ -39,6 +40,8 @@ import { CLI_PORT, EXPIRY_BOUND_SECONDS, REAPER_PATHS, reaperParameterNames } fr
 import { mintTurnCredential } from "../../infra/credentials";
 import { DEBIAN_RELEASES, isDebianRelease, type DebianRelease } from "../../infra/debian";
 import { suiteOf } from "../helpers/boot/image";
+import { SSM_GET_PATH } from "../../infra/ssm-get";
+import { CLOUDFLARE_CREDENTIALS_PATH, CLOUDFLARE_CREDENTIALS_SCRIPT } from "../../infra/dns01";
 
 const domain = "turn.example.com";
 const breakWay = process.env.TURN_STACK_BOOT_BREAK;
@@ -47,16 +50,45 @@ const PEER_PORT = 40_000;
 const SHORT_TTL_SECONDS = 20;
 /** The releases booted: both, or the one TURN_STACK_DEBIAN_RELEASE names (12 or 13). */
 const RELEASES = bootReleases();
+/**
+ * The fleet server booted: a region's first server outside the provider's region (it holds its region's SSM
+ * parameters, as `turn` does in its own), of the 2-region × 2-server fleet test/program/fleet.test.ts declares.
+ * Cloudflare DNS rather than Route 53: its DNS-01 step reads the Cloudflare token from the region's SSM with the VM's
+ * SSM reader before certbot runs, which the stand-ins serve and the test checks; Route 53's plugin reads nothing of
+ * its own at boot (boto3 takes the instance role's credentials only when certbot talks to Route 53, after Let's
+ * Encrypt, which is not reached here), so it would add nothing a boot here can show.
+ */
+const FLEET_SERVER = "turn-us-east-1-1";
+const FLEET_CONFIG = {
+    "turn:regions": '["eu-west-1","us-east-1"]',
+    "turn:serversPerRegion": "2",
+    "turn:cloudflareZoneId": "0123456789abcdef0123456789abcdef",
+    "turn:cloudflareDnsToken": "abcdefghijklmnopqrstuvwxyz0123456789_-AB",
+};
+/** The fleet server boots Debian 13 only: its user data differs from the one-server stack's in the certificate unit, not by release. */
+const FLEET_RELEASE: DebianRelease = "13";
 
-/** Each check, per release, in the order they are declared. */
-const checks = new Map<string, { release: DebianRelease; run: () => Promise<void> }[]>();
-/** Each release's boot and teardown. */
+/** A boot: one server's user data from the prod stack with `config` overrides, on `release`; `label` starts its failure messages. */
+interface BootCase {
+    release: DebianRelease;
+    server: string;
+    config: Record<string, string>;
+    label: string;
+}
+const CASES: BootCase[] = [
+    ...RELEASES.map((release) => ({ release, server: "turn", config: {}, label: `Debian ${release} (${suiteOf(release)})` })),
+    ...(RELEASES.includes(FLEET_RELEASE) ? [{ release: FLEET_RELEASE, server: FLEET_SERVER, config: FLEET_CONFIG, label: `Debian ${FLEET_RELEASE} (${suiteOf(FLEET_RELEASE)}), fleet server ${FLEET_SERVER}` }] : []),
+];
+
+/** Each check, per case, in the order they are declared. */
+const checks = new Map<string, { label: string; run: () => Promise<void> }[]>();
+/** Each case's boot and teardown. */
 const boots: { boot: () => Promise<void>; teardown: () => Promise<void> }[] = [];
-for (const release of RELEASES) bootChecks(release);
+for (const c of CASES) bootChecks(c);
 
-// The releases boot side by side, each in its own pair of namespaces (vm.ts bootNetnsNames), and each check runs on
-// both at once: most of a boot test's time is waiting (boots, the reaper's and the rotation's timers), not CPU.
-describe(`boot: Debian ${RELEASES.map((r) => `${r} (${suiteOf(r)})`).join(" and ")}`, () => {
+// The cases boot side by side, each in its own pair of namespaces (vm.ts bootNetnsNames), and each check runs on
+// all at once: most of a boot test's time is waiting (boots, the reaper's and the rotation's timers), not CPU.
+describe(`boot: ${CASES.map((c) => c.label).join("; ")}`, () => {
     beforeAll(async () => {
         const booted = await Promise.allSettled(boots.map((b) => b.boot()));
         const failed = booted.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
@@ -66,8 +98,10 @@ describe(`boot: Debian ${RELEASES.map((r) => `${r} (${suiteOf(r)})`).join(" and 
         await Promise.all(boots.map((b) => b.teardown()));
     });
     for (const [name, runs] of checks) {
+        // A check no booted case has (a fleet server's, with TURN_STACK_DEBIAN_RELEASE=12) is not declared.
+        if (runs.length === 0) continue;
         test(name, { timeout: 180_000 }, async () => {
-            // Every release's run to the end; the failure lists each release that failed (their messages name it).
+            // Every case's run to the end; the failure lists each case that failed (their messages name it).
             const results = await Promise.allSettled(runs.map((r) => r.run()));
             const failed = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
             if (failed.length === 1) throw failed[0];
@@ -90,9 +124,21 @@ function analyzeShow(vm: BootedVm): string {
     return (r.stdout + r.stderr).trim();
 }
 
-/** Every check, on the prod stack's user data booted on `release`. */
-function bootChecks(release: DebianRelease) {
-    const inputs = bootInputs(programJson("prod", { "turn:debianRelease": release }));
+/** Every check, on one server's user data of the prod stack booted on `release`. */
+function bootChecks({ release, server, config, label }: BootCase) {
+    const program = programJson("prod", { ...config, "turn:debianRelease": release });
+    const inputs = bootInputs(program, server);
+    const fleet = server !== "turn";
+    /** The server as the program's outputs list it: a fleet's `servers`; a single server has only `publicIp`. */
+    const listed = fleet ? (program.outputs.servers as { name: string; hostname: string; publicIp: string }[]).find((s) => s.name === server) : undefined;
+    if (fleet && !listed) throw new Error(`${label}: the program's servers output does not list ${server}`);
+    /** The Elastic IP coturn reports as the relayed address (turnserver.conf external-ip). */
+    const elasticIp: string = listed?.publicIp ?? program.outputs.publicIp;
+    /** The certificate's names: turn:domain, and a fleet server's own name (infra/components/fleet.ts fleetMember). */
+    const certNames = listed ? [domain, listed.hostname] : [domain];
+    /** A fleet server with Cloudflare DNS: the SSM parameter its certificate unit reads the token from (infra/dns01.ts). */
+    const tokenParameter = new RegExp(`${SSM_GET_PATH} (\\S+) --decrypt`).exec(inputs.doc.write_files.find((f) => f.path === CLOUDFLARE_CREDENTIALS_SCRIPT)?.content ?? "")?.[1];
+    if (fleet && !tokenParameter) throw new Error(`${label}: no ${CLOUDFLARE_CREDENTIALS_SCRIPT} reading the Cloudflare token with ${SSM_GET_PATH} in the user data`);
     const declared = inputs.userData;
     /** The stack's shared secret: the value the program stores in SSM (a secret Output in the mock). */
     const secret = inputs.parameterValue;
@@ -108,13 +154,13 @@ function bootChecks(release: DebianRelease) {
             if (breakWay) console.log(`boot test: TURN_STACK_BOOT_BREAK=${breakWay}: ${BREAKS[breakWay as keyof typeof BREAKS]}`);
             // SSM is unreachable for the whole first boot, until the first check lets it answer (issue 15's fault case).
             try {
-                vm = await bootUserData({ ...inputs, userData, release, ssmUnreachable: true, log: (l) => console.log(`boot test (Debian ${release}): ${l}`) });
+                vm = await bootUserData({ ...inputs, userData, release, ssmUnreachable: true, log: (l) => console.log(`boot test (${label}): ${l}`) });
             } catch (e) {
-                if (e instanceof Error) e.message = `Debian ${release} (${suiteOf(release)}): ${e.message}`;
+                if (e instanceof Error) e.message = `${label}: ${e.message}`;
                 throw e;
             }
-            console.log(`boot test (Debian ${release}): timings (s) ${JSON.stringify(vm.timings)}`);
-            console.log(`boot test (Debian ${release}): boot to cloud-final ${vm.timings.bootToCloudFinal.toFixed(1)} s; cloud-init analyze show:\n${analyzeShow(vm)}`);
+            console.log(`boot test (${label}): timings (s) ${JSON.stringify(vm.timings)}`);
+            console.log(`boot test (${label}): boot to cloud-final ${vm.timings.bootToCloudFinal.toFixed(1)} s; cloud-init analyze show:\n${analyzeShow(vm)}`);
         },
         teardown: async () => {
             for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
@@ -122,22 +168,31 @@ function bootChecks(release: DebianRelease) {
         },
     });
 
-    /** A check on the booted VM; on failure the error names the release and carries cloud-init's and coturn's logs. */
+    /** A check on the booted VM; on failure the error names the case and carries cloud-init's and coturn's logs. */
     function check(name: string, fn: (vm: BootedVm) => Promise<void> | void) {
         const runs = checks.get(name) ?? [];
         checks.set(name, runs);
         runs.push({
-            release,
+            label,
             run: async () => {
                 try {
                     assert.ok(vm, "the VM did not boot");
                     await fn(vm);
                 } catch (e) {
-                    if (e instanceof Error) e.message = `Debian ${release} (${suiteOf(release)}): ${e.message}${vm ? `\n\n${vm.diagnostics()}` : ""}`;
+                    if (e instanceof Error) e.message = `${label}: ${e.message}${vm ? `\n\n${vm.diagnostics()}` : ""}`;
                     throw e;
                 }
             },
         });
+    }
+
+    /**
+     * A check this case does not have, only others: it keeps its place in the order (checks run in the order they are
+     * first declared, and some must run before others), without a run here. `why` is the reason, said at the call.
+     */
+    function notHere(name: string, why: string) {
+        if (!why) throw new Error(`${name}: say why ${label} has no such check`);
+        if (!checks.has(name)) checks.set(name, []);
     }
 
     const sh = (vm: BootedVm, script: string) => vm.container.check("sh", "-c", script).trim();
@@ -166,7 +221,7 @@ function bootChecks(release: DebianRelease) {
         const probe = await runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "udp:3478"], secret, "ready");
         const serving = (Date.now() - t0) / 1000;
         assert.equal(probe.status, 0, probe.stderr);
-        console.log(`boot test (Debian ${release}): SSM unreachable through first boot (${attempts} configure attempts, ${refused} SSM connections dropped); coturn active ${active.toFixed(1)} s and serving ${serving.toFixed(1)} s after SSM answered (bound: one retry, ${CONFIGURE_RETRY_SECONDS} s, plus a run)`);
+        console.log(`boot test (${label}): SSM unreachable through first boot (${attempts} configure attempts, ${refused} SSM connections dropped); coturn active ${active.toFixed(1)} s and serving ${serving.toFixed(1)} s after SSM answered (bound: one retry, ${CONFIGURE_RETRY_SECONDS} s, plus a run)`);
         assert.ok(active <= CONFIGURE_RETRY_SECONDS + 10, `coturn active ${active.toFixed(1)} s after SSM answered`);
         // Everything that failed during the outage heals on its own (the secret sync's and the reaper's timers run again).
         await vm.container.waitFor("no failed units", () => (vm.container.exec("systemctl", "--failed", "--no-legend", "--plain").stdout.trim() === "" ? true : undefined), 60_000, 500);
@@ -196,7 +251,7 @@ function bootChecks(release: DebianRelease) {
 
     check("the user data's files are in place, and the write order held: package users existed when needed", (vm) => {
         // cloud-init wrote these in its init stage, before any package; all root-owned.
-        for (const path of [VM_PATHS.confBase, VM_PATHS.dropIn, VM_PATHS.configureScript, VM_PATHS.nftables, VM_PATHS.nftablesUnit, VM_PATHS.sysctl]) {
+        for (const path of [VM_PATHS.confBase, VM_PATHS.dropIn, VM_PATHS.configureScript, VM_PATHS.nftables, VM_PATHS.nftablesUnit, VM_PATHS.sysctl, ...(tokenParameter ? [CLOUDFLARE_CREDENTIALS_SCRIPT] : [])]) {
             const [owner] = sh(vm, `stat -c '%U:%G %a' ${path}`).split(" ");
             assert.equal(owner, "root:root", path);
         }
@@ -248,13 +303,51 @@ function bootChecks(release: DebianRelease) {
         assert.ok(read(inputs.parameterName) >= 0 && read(inputs.parameterName) < read(reaperNames.cliPassword), "the secrets are read before the CLI password");
         assert.ok(read(inputs.previousParameterName) >= 0 && read(inputs.previousParameterName) < read(reaperNames.cliPassword), "the previous secret is read before the CLI password");
         assert.equal(ssm.filter((r) => r.name === reaperNames.cliPassword).length, 1, "the CLI password is read once, at boot");
+        // A fleet server's certificate unit reads the Cloudflare token too, at each attempt (its own check below).
+        const readable = [inputs.parameterName, inputs.previousParameterName, reaperNames.cliPassword, reaperNames.revocations, ...(tokenParameter ? [tokenParameter] : [])];
         for (const { target, name, withDecryption, signature, status } of ssm) {
             assert.deepEqual({ target, withDecryption, signature, status }, { target: "AmazonSSM.GetParameter", withDecryption: name !== reaperNames.revocations, signature: "valid", status: 200 }, name);
-            assert.ok([inputs.parameterName, inputs.previousParameterName, reaperNames.cliPassword, reaperNames.revocations].includes(name), `read ${name}`);
+            assert.ok(readable.includes(name), `read ${name}`);
         }
         assert.equal(vm.container.exec("systemctl", "is-enabled", "turn-stack-secrets.timer").stdout.trim(), "enabled");
         assert.equal(vm.container.exec("systemctl", "is-active", "turn-stack-secrets.timer").stdout.trim(), "active", "the secret sync timer is not running");
     });
+
+    // Before the TLS check, whose certificate satisfies the unit's ConditionPathExists and ends its retries.
+    const dns01Check = "certificate by DNS-01: each attempt of the certificate unit first reads the Cloudflare token from the region's SSM into a root-only file, then runs certbot's Cloudflare plugin (Let's Encrypt is not reached here)";
+    if (!tokenParameter) notHere(dns01Check, "a one-server stack gets its certificate by HTTP-01 (certbot --standalone): no DNS plugin, no credentials to read");
+    else {
+        check(dns01Check, async (vm) => {
+            const unit = basename(VM_PATHS.certUnit);
+            const show = (prop: string) => sh(vm, `systemctl show -P ${prop} ${unit}`);
+            assert.equal(vm.container.exec("systemctl", "is-enabled", unit).stdout.trim(), "enabled");
+            // Its attempt at boot met the SSM outage; it retries (Restart=on-failure), it does not give up.
+            assert.notEqual(show("ActiveState"), "failed", `the certificate unit gave up:\n${sh(vm, `journalctl --no-pager -o cat -u ${unit}`)}`);
+            // The unit retries every 120 s (RestartSec): `systemctl restart` is that retry, now. A start job would wait for
+            // the timer (systemd's service_start answers EAGAIN for a unit in auto-restart until it fires).
+            assert.notEqual(vm.container.exec("test", "-e", `/etc/letsencrypt/live/${domain}/fullchain.pem`).status, 0, "a certificate is already installed: the unit's condition would skip its attempt");
+            const seen = vm.requests.length;
+            sh(vm, `systemctl restart --no-block ${unit}`);
+            const tokenRead = () => vm.requests.slice(seen).find((r) => r.service === "ssm" && r.name === tokenParameter);
+            await vm.container.waitFor("the certificate unit's attempt: the token read, then certbot's run over", () => (tokenRead() && show("SubState") === "auto-restart" ? true : undefined), 90_000, 250);
+            assert.deepEqual(
+                (({ target, withDecryption, signature, status }) => ({ target, withDecryption, signature, status }))(tokenRead()!),
+                { target: "AmazonSSM.GetParameter", withDecryption: true, signature: "valid", status: 200 },
+                "the token is read as a SecureString, signed with the instance's credentials",
+            );
+            const token = inputs.parameters[tokenParameter];
+            assert.equal(sh(vm, `stat -c '%U:%G %a' ${CLOUDFLARE_CREDENTIALS_PATH}`), "root:root 600", "the credentials file is not root-only");
+            assert.equal(readFileSync(join(vm.work, "root", CLOUDFLARE_CREDENTIALS_PATH), "utf8"), `dns_cloudflare_api_token = ${token}\n`, "the credentials file does not hold the token SSM returned in the plugin's format");
+            assert.notEqual(vm.container.exec("test", "-e", `${CLOUDFLARE_CREDENTIALS_PATH}.tmp`).status, 0, "the credentials script left its temporary file");
+            // certbot took the plugin and its options (a missing plugin fails at argument parsing) and failed only
+            // reaching Let's Encrypt's ACME directory: this network has no DNS and no internet.
+            const journal = sh(vm, `journalctl --no-pager -o cat -u ${unit}`);
+            assert.doesNotMatch(journal, /unrecognized arguments|plugin does not appear to be installed/, "certbot does not know the Cloudflare plugin");
+            assert.match(journal, /acme-v0\d\.api\.letsencrypt\.org/, "certbot's attempt did not fail at reaching Let's Encrypt");
+            assert.match(sh(vm, "certbot plugins 2>/dev/null"), /^\* dns-cloudflare$/m, "certbot's plugins do not include dns-cloudflare");
+            assert.ok(!sh(vm, "journalctl --no-pager -o cat").includes(token), "the Cloudflare token is in the journal");
+        });
+    }
 
     check(`coturn's open-files limit is the drop-in's LimitNOFILE (${COTURN_NOFILE})`, (vm) => {
         const limits = sh(vm, "systemctl show -P LimitNOFILE coturn.service") + " " + sh(vm, "systemctl show -P LimitNOFILESoft coturn.service");
@@ -265,7 +358,7 @@ function bootChecks(release: DebianRelease) {
         const m = /^Max open files\s+(\d+)\s+(\d+)/m.exec(sh(vm, `cat /proc/${pid}/limits`))!;
         const expected = Math.min(COTURN_NOFILE, ceiling);
         assert.deepEqual([Number(m[1]), Number(m[2])], [expected, expected], `coturn's open-files limit (soft, hard); this host caps it at ${ceiling}`);
-        if (ceiling < COTURN_NOFILE) console.log(`boot test (Debian ${release}): this host's hard open-files limit is ${ceiling}, so the container's coturn gets ${expected}; on the VM it gets ${COTURN_NOFILE}`);
+        if (ceiling < COTURN_NOFILE) console.log(`boot test (${label}): this host's hard open-files limit is ${ceiling}, so the container's coturn gets ${expected}; on the VM it gets ${COTURN_NOFILE}`);
     });
 
     check("logs go where the config says (syslog, into the persistent journal, which journald rotates); coturn writes no log files", (vm) => {
@@ -312,8 +405,8 @@ function bootChecks(release: DebianRelease) {
                 assert.equal(r.status, 0, r.stderr);
                 const out = JSON.parse(r.stdout);
                 assert.equal(out.permission, "ok");
-                // Relayed from the VM's relay address; the allocation reports the Elastic IP (external-ip).
-                assert.match(out.relayed, /^203\.0\.113\.10:\d+$/);
+                // Relayed from the VM's relay address; the allocation reports the server's Elastic IP (external-ip).
+                assert.match(out.relayed, new RegExp(`^${elasticIp.replace(/\./g, "\\.")}:\\d+$`));
                 await vm.container.waitFor("5 datagrams at the peer", () => (peer.lines.length >= 5 ? true : undefined), 10_000, 100);
                 assert.ok(peer.lines.every((l) => l.startsWith(`${VM_IP}:`)), peer.lines.join("\n"));
                 const denied = await runTs(join(ROOT, "test", "helpers", "relay-to-peer.ts"), [VM_IP, "3478", EDGE_IP, String(PEER_PORT), "1", transport], { prefix: vm.edge.prefix, env });
@@ -324,9 +417,10 @@ function bootChecks(release: DebianRelease) {
         });
     }
 
-    check("TLS on 5349 and 443 presents the certificate certbot's deploy hook installed", async (vm) => {
+    check("TLS on 5349 and 443 presents the certificate certbot's deploy hook installed, for each of its names", async (vm) => {
         // What certbot does after issuing: put the lineage under /etc/letsencrypt/live and run the deploy hook.
-        const issued = vm.pki.issue("domain", [domain]);
+        // (A fleet server's lineage is also turn:domain's, with its own name beside it: dns01.ts certbotDns01Args --cert-name.)
+        const issued = vm.pki.issue("domain", certNames);
         const live = join(vm.work, "root", "etc/letsencrypt/live", domain);
         mkdirSync(live, { recursive: true });
         writeFileSync(join(live, "fullchain.pem"), readFileSync(issued.certFile, "utf8") + vm.pki.caCert);
@@ -337,11 +431,14 @@ function bootChecks(release: DebianRelease) {
         writeFileSync(ca, vm.pki.caCert);
         await runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "tls:5349,tls:443", "--servername", domain, "--ca", ca], secret, "ready");
         const want = new X509Certificate(readFileSync(issued.certFile)).fingerprint256;
-        for (const port of [5349, 443]) {
-            const r = spawnSync(vm.edge.prefix[0], [...vm.edge.prefix.slice(1), "openssl", "s_client", "-connect", `${VM_IP}:${port}`, "-servername", domain], { input: "", encoding: "utf8", timeout: 10_000 });
-            const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(r.stdout)?.[0];
-            assert.ok(pem, `no certificate on ${port}: ${r.stderr}`);
-            assert.equal(new X509Certificate(pem).fingerprint256, want, `port ${port} presents another certificate`);
+        for (const name of certNames) {
+            for (const port of [5349, 443]) {
+                const r = spawnSync(vm.edge.prefix[0], [...vm.edge.prefix.slice(1), "openssl", "s_client", "-connect", `${VM_IP}:${port}`, "-servername", name, "-verify_hostname", name, "-CAfile", ca], { input: "", encoding: "utf8", timeout: 10_000 });
+                const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(r.stdout)?.[0];
+                assert.ok(pem, `no certificate on ${port} for ${name}: ${r.stderr}`);
+                assert.equal(new X509Certificate(pem).fingerprint256, want, `port ${port} presents another certificate for ${name}`);
+                assert.match(r.stdout, /Verify return code: 0 \(ok\)/, `the certificate on ${port} does not verify for ${name}`);
+            }
         }
     });
 
@@ -443,7 +540,7 @@ function bootChecks(release: DebianRelease) {
             const waitMs = (short.expiresAt + EXPIRY_BOUND_SECONDS) * 1000 - Date.now() + 2000;
             await vm.container.waitFor("the reaper to close the expired allocation", () => (closed.test(journal()) ? true : undefined), waitMs, 250);
             const after = Date.now() / 1000 - short.expiresAt;
-            console.log(`boot test (Debian ${release}): the reaper closed the expired allocation ${after.toFixed(1)} s after its credential expired (bound ${EXPIRY_BOUND_SECONDS} s)`);
+            console.log(`boot test (${label}): the reaper closed the expired allocation ${after.toFixed(1)} s after its credential expired (bound ${EXPIRY_BOUND_SECONDS} s)`);
             assert.ok(after <= EXPIRY_BOUND_SECONDS, `closed ${after.toFixed(1)} s after expiry`);
             assert.doesNotMatch(journal(), new RegExp(`of ${valid.username} `), "the reaper closed the valid allocation");
             assert.match(await shortHeld.send("short-after"), /^error short-after/, "the expired allocation still answers");
@@ -464,7 +561,15 @@ function bootChecks(release: DebianRelease) {
 
     // Runs last: it rotates the stack's secret (checks after it would have to use the rotated one).
     check(`rotation: a live allocation keeps relaying; the new secret works within ${SECRET_PICKUP_BOUND_SECONDS} s, the previous one until its notAfter, then 401`, async (vm) => {
-        const probe = (s: string) => runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "udp:3478", "--timeout-ms", "2000"], s);
+        // A probe whose ephemeral UDP port the kernel handed out before, to an earlier probe whose allocation coturn still
+        // holds (each lives its lifetime), gets 437 Allocation Mismatch (RFC 8656 §7.2), not an answer about the secret:
+        // that probe is run again, from another port.
+        const probe = async (s: string) => {
+            for (let i = 0; ; i++) {
+                const r = await runProbe(vm.edge.prefix, ["--host", VM_IP, "--listeners", "udp:3478", "--timeout-ms", "2000"], s);
+                if (r.status === 0 || !/\b437\b/.test(r.stderr) || i === 2) return r;
+            }
+        };
         const accepted = async (s: string) => (await probe(s)).status === 0;
         const refused = async (s: string) => {
             const r = await probe(s);
@@ -482,7 +587,7 @@ function bootChecks(release: DebianRelease) {
             // What pulumi up writes after npm run rotate-secret: the new current secret, the old one with its overlap.
             await vm.setParameters({ [inputs.parameterName]: rotated, [inputs.previousParameterName]: previousSecretValue({ secret, notAfter: new Date(Date.now() + 10 * 60_000) }) });
             const pickup = await secondsUntil("the rotated secret accepted", () => accepted(rotated), SECRET_PICKUP_BOUND_SECONDS);
-            console.log(`boot test (Debian ${release}): rotation picked up after ${pickup.toFixed(1)} s (bound ${SECRET_PICKUP_BOUND_SECONDS} s)`);
+            console.log(`boot test (${label}): rotation picked up after ${pickup.toFixed(1)} s (bound ${SECRET_PICKUP_BOUND_SECONDS} s)`);
             assert.ok(await accepted(secret), "a credential minted with the previous secret works during the overlap");
             assert.equal(await live.send("during-overlap"), "sent during-overlap", "the allocation opened before the rotation stopped relaying");
             assert.deepEqual(dbSecrets(vm).map(([, v]) => v).sort(), [secret, rotated].sort());
@@ -492,7 +597,7 @@ function bootChecks(release: DebianRelease) {
             await vm.setParameters({ [inputs.previousParameterName]: previousSecretValue({ secret, notAfter }) });
             const dropped = await secondsUntil("the previous secret refused after its notAfter", () => refused(secret), SECRET_PICKUP_BOUND_SECONDS + 3);
             const afterNotAfter = (Date.now() - notAfter.getTime()) / 1000;
-            console.log(`boot test (Debian ${release}): previous secret refused ${afterNotAfter.toFixed(1)} s after its notAfter (polled ${dropped.toFixed(1)} s)`);
+            console.log(`boot test (${label}): previous secret refused ${afterNotAfter.toFixed(1)} s after its notAfter (polled ${dropped.toFixed(1)} s)`);
             assert.ok(afterNotAfter >= 0, "the previous secret was refused before its notAfter");
             assert.ok(await accepted(rotated));
             assert.deepEqual(dbSecrets(vm), [[domain, rotated]]);

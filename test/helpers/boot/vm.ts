@@ -60,27 +60,34 @@ export function cloudConfig(userData: string): CloudConfig {
  * What booting a stack's user data needs, from the program run under mocks:
  * the user data, the region and SSM parameters its secret sync reads, and
  * their values (the stack's secret: the mock's RandomPassword; the previous one: none).
+ * @param server the server's resource-name prefix: `turn` (the stack's one server, or a fleet's home
+ *   server) or a fleet server's `turn-<region>-<n>` (infra/components/fleet.ts). It must hold its
+ *   region's SSM parameters (a region's first server; the others read their lead's).
+ * @throws Error when the program declares no `<server>-instance` or no `<server>-secret-param`
  */
-export function bootInputs(program: { resources: MockedResource[] }): Omit<BootOptions, "log" | "timeoutMs"> & { doc: CloudConfig } {
-    const userData = userDataOf(program.resources);
+export function bootInputs(program: { resources: MockedResource[] }, server = "turn"): Omit<BootOptions, "log" | "timeoutMs"> & { doc: CloudConfig; server: string } {
+    const instance = program.resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.name === `${server}-instance`);
+    if (!instance) throw new Error(`the program declares no instance ${server}-instance`);
+    const userData = userDataOf([instance]);
     // The seed gets packUserData(userData): byte for byte what the instance is declared with.
-    const declared = program.resources.find((r) => r.type === "aws:ec2/instance:Instance")!.inputs.userDataBase64;
-    if (packUserData(userData) !== declared) throw new Error("packing the declared user data again gives other bytes: packUserData is not deterministic");
+    if (packUserData(userData) !== instance.inputs.userDataBase64) throw new Error("packing the declared user data again gives other bytes: packUserData is not deterministic");
     const doc = cloudConfig(userData);
     const param = (name: string) => {
         const p = program.resources.find((r) => r.type === "aws:ssm/parameter:Parameter" && r.name === name);
         if (!p) throw new Error(`the program declares no SSM parameter ${name}`);
         return { name: p.inputs.name as string, value: (p.inputs.value?.value ?? p.inputs.value) as string };
     };
-    const [current, previous] = [param("turn-secret-param"), param("turn-previous-secret-param")];
-    // Every parameter the program declares (the reaper's CLI password and revocation list too), with its SSM type.
-    const ssm = program.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter").map((r) => ({ ...param(r.name), type: r.inputs.type as string }));
+    const [current, previous] = [param(`${server}-secret-param`), param(`${server}-previous-secret-param`)];
+    // Every parameter the server declares (the reaper's CLI password and revocation list too, a fleet's Cloudflare DNS
+    // token), with its SSM type: its region's SSM. (Every region of a fleet uses the same names, so only this server's.)
+    const ssm = program.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter" && r.parent === server).map((r) => ({ ...param(r.name), type: r.inputs.type as string }));
     const script = doc.write_files.find((f) => f.path === SSM_GET_PATH)?.content ?? "";
     const region = /"aws:amz:([a-z0-9-]+):ssm"/.exec(script)?.[1];
     if (!region) throw new Error(`no SigV4 scope (aws:amz:<region>:ssm) in ${SSM_GET_PATH}`);
     return {
         userData,
         doc,
+        server,
         region,
         parameterName: current.name,
         parameterValue: current.value,
@@ -109,6 +116,8 @@ export interface BootOptions {
     release?: DebianRelease;
     /** Boot with SSM unreachable (its stand-in drops every connection) until {@link BootedVm.setSsmReachable}; default reachable. */
     ssmUnreachable?: boolean;
+    /** The server's resource-name prefix ({@link bootInputs}); default `turn`. Names its namespaces and machine, so two servers of one release can boot at once. */
+    server?: string;
 }
 
 export interface BootedVm {
@@ -169,9 +178,10 @@ export function bootSteps(log: (l: string) => void) {
     return { timings, lap, cleanups, teardown };
 }
 
-/** Names of the two network namespaces of a boot of `release` (one pair per release, so both can boot at once). */
-export function bootNetnsNames(release: DebianRelease = DEFAULT_BOOT_RELEASE): { edge: string; vm: string } {
-    return release === DEFAULT_BOOT_RELEASE ? { edge: "ts-boot-edge", vm: "ts-boot-vm" } : { edge: `ts-boot${release}-edge`, vm: `ts-boot${release}-vm` };
+/** Names of the two network namespaces of a boot of `server` on `release` (one pair per release and server, so they can boot at once). */
+export function bootNetnsNames(release: DebianRelease = DEFAULT_BOOT_RELEASE, server = "turn"): { edge: string; vm: string } {
+    const tag = server === "turn" ? "" : `-${server}`;
+    return release === DEFAULT_BOOT_RELEASE && !tag ? { edge: "ts-boot-edge", vm: "ts-boot-vm" } : { edge: `ts-boot${release}${tag}-edge`, vm: `ts-boot${release}${tag}-vm` };
 }
 
 export async function bootUserData(o: BootOptions): Promise<BootedVm> {
@@ -193,7 +203,8 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         cleanups.push(() => pki.cleanup());
         prepareRoot(root, o, pki);
 
-        const names = bootNetnsNames(release);
+        const server = o.server ?? "turn";
+        const names = bootNetnsNames(release, server);
         const edge = createNetns(names.edge);
         cleanups.push(() => edge.remove());
         const vm = createNetns(names.vm);
@@ -206,7 +217,7 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         cleanups.push(() => stopChild(standins));
         lap("prepare");
 
-        const container = await Container.boot({ root, netns: vm.name, machine: `turn-boot${release}-${process.pid}`, consoleLog: join(work, "console.log") });
+        const container = await Container.boot({ root, netns: vm.name, machine: `turn-boot${release}${server === "turn" ? "" : `-${server}`}-${process.pid}`, consoleLog: join(work, "console.log") });
         cleanups.push(() => container.stop());
         log(`Debian ${release} (${suiteOf(release)}) container booted (init PID ${container.initPid}); waiting for cloud-init`);
         const finalState = await container.waitFor(
@@ -233,7 +244,7 @@ export async function bootUserData(o: BootOptions): Promise<BootedVm> {
         };
         const setParameters = (values: Record<string, string>) => tell("the SSM stand-in to take the new values", values);
         const setSsmReachable = (reachable: boolean) => tell(`the SSM stand-in to become ${reachable ? "reachable" : "unreachable"}`, { control: { ssmReachable: reachable } });
-        return { release, container, edge, pki, work, requests, setParameters, setSsmReachable, timings, finalState, diagnostics: () => diagnostics(container, root, release), teardown };
+        return { release, container, edge, pki, work, requests, setParameters, setSsmReachable, timings, finalState, diagnostics: () => diagnostics(container, root, release, server), teardown };
     } catch (e) {
         await teardown();
         throw e;
@@ -313,7 +324,7 @@ function tail(text: string, lines: number): string {
     return text.split("\n").slice(-lines).join("\n");
 }
 
-function diagnostics(container: Container, root: string, release: DebianRelease): string {
+function diagnostics(container: Container, root: string, release: DebianRelease, server: string): string {
     const read = (f: string) => {
         try {
             return readFileSync(join(root, f), "utf8");
@@ -326,7 +337,7 @@ function diagnostics(container: Container, root: string, release: DebianRelease)
     const journal = container.exec("journalctl", "--no-pager", "-u", "coturn.service", "-u", "turn-stack-firewall.service", "-n", "80");
     const failed = container.exec("systemctl", "--failed", "--no-legend", "--plain");
     return [
-        `----- Debian ${release} (${suiteOf(release)}) boot -----`,
+        `----- Debian ${release} (${suiteOf(release)}) boot${server === "turn" ? "" : `, server ${server}`} -----`,
         "----- cloud-init.log: warnings and errors -----",
         problems.slice(-60).join("\n") || "(none)",
         "----- cloud-init.log: last 40 lines -----",
