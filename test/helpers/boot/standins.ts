@@ -33,6 +33,7 @@
  * `{"ready":true}` once all three listen, then one JSON line per request, for
  * the test to assert on.
  */
+import { buffer } from "node:stream/consumers";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createHash, randomBytes } from "node:crypto";
@@ -77,15 +78,6 @@ function record(entry: Record<string, unknown>) {
     process.stdout.write(JSON.stringify(entry) + "\n");
 }
 
-function body(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => resolve(Buffer.concat(chunks)));
-        req.on("error", reject);
-    });
-}
-
 function send(res: ServerResponse, status: number, text: string, type = "text/plain") {
     res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(text) });
     res.end(text);
@@ -114,7 +106,7 @@ const apt = createServer((req, res) => {
 // --- IMDSv2 ----------------------------------------------------------------
 const imds = createServer(async (req, res) => {
     const path = new URL(req.url!, "http://x").pathname;
-    await body(req);
+    await buffer(req);
     if (req.method === "PUT" && path === "/latest/api/token") {
         const ttl = Number(req.headers["x-aws-ec2-metadata-token-ttl-seconds"]);
         if (!Number.isInteger(ttl) || ttl < 1 || ttl > 21600) {
@@ -177,7 +169,7 @@ function s3NoSuchKey(req: IncomingMessage, res: ServerResponse) {
 }
 
 const aws = createHttpsServer({ cert: readFileSync(cfg.certFile), key: readFileSync(cfg.keyFile) }, async (req, res) => {
-    const payload = await body(req);
+    const payload = await buffer(req);
     if (String(req.headers.host ?? "").startsWith("s3.")) return s3NoSuchKey(req, res);
     if (!ssmReachable) {
         // SSM unreachable (an outage, a network path not there yet): the connection drops without an answer.
