@@ -49,13 +49,52 @@ const ice = (args: string[]) => runTs(SCRIPT, args, { env: { ...process.env, CLO
 test("self-hosted: TURN REST API credential minted from the stack's secret, with --ttl and --user", async () => {
     const before = Math.floor(Date.now() / 1000);
     const r = await ice(["--outputs", outputsFile("self-hosted"), "--ttl", "600", "--user", "alice"]);
+    const after = Math.ceil(Date.now() / 1000);
     assert.equal(r.status, 0, r.stderr);
     const [server] = JSON.parse(r.stdout);
     assert.deepEqual(server.urls, OWN_URLS);
     const [expiry, user] = server.username.split(":");
     assert.equal(user, "alice");
-    assert.ok(Number(expiry) >= before + 600 && Number(expiry) <= before + 602);
+    assert.ok(Number(expiry) >= before + 600 && Number(expiry) <= after + 600);
     assert.equal(server.credential, turnRestPassword(SECRET, server.username));
+});
+
+test("a fleet (issue 16): the latency-routed name first, then every server's name, one fresh credential for all; --region keeps that region's servers; an unknown region is refused naming the fleet's", async () => {
+    const latency = ["turn:turn.example.com:3478?transport=udp"];
+    const server = (name: string) => [`turn:${name}.turn.example.com:3478?transport=udp`];
+    // The shape of the program's iceServersByRegion output (infra/components/fleet.ts): each region's list starts with the latency-routed name.
+    const outputs = {
+        mode: "self-hosted",
+        credentialTtlSeconds: 3600,
+        turnServerUrls: latency,
+        sharedSecret: SECRET,
+        iceServersByRegion: {
+            "eu-west-1": [{ urls: latency }, { urls: server("eu-west-1-1") }, { urls: server("eu-west-1-2") }],
+            "us-east-1": [{ urls: latency }, { urls: server("us-east-1-1") }],
+        },
+    };
+    const file = join(dir, "fleet.json");
+    writeFileSync(file, JSON.stringify(outputs));
+    const urlsOf = (stdout: string) => (JSON.parse(stdout) as { urls: string[] }[]).map((s) => s.urls);
+    let r = await ice(["--outputs", file]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(urlsOf(r.stdout), [latency, server("eu-west-1-1"), server("eu-west-1-2"), server("us-east-1-1")]);
+    const all = JSON.parse(r.stdout) as { username: string; credential: string }[];
+    for (const s of all) {
+        assert.equal(s.username, all[0].username);
+        assert.equal(s.credential, turnRestPassword(SECRET, s.username));
+    }
+    r = await ice(["--outputs", file, "--region", "us-east-1"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(urlsOf(r.stdout), [latency, server("us-east-1-1")]);
+    r = await ice(["--outputs", file, "--region", "ap-south-1"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--region ap-south-1: the fleet's regions are eu-west-1, us-east-1/);
+    assert.equal(r.stdout, "");
+    // A one-server stack has no regions to choose from.
+    r = await ice(["--outputs", outputsFile("self-hosted"), "--region", "eu-west-1"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--region eu-west-1: the stack is one server, not a fleet/);
 });
 
 test("cloudflare: credentials from Cloudflare's API, port 53 dropped", async () => {
