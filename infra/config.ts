@@ -210,6 +210,11 @@ export function isAcmeEmail(email: string): boolean {
     return local.length <= MAX_EMAIL_LOCAL_LENGTH && /^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*$/.test(local) && isHostname(email.slice(at + 1).toLowerCase());
 }
 
+/** What {@link isAcmeEmail} allows, for the refusal of every email key (`turn:acmeEmail`, `turn:alarmEmail`). */
+export const EMAIL_ALLOWED =
+    `must be an email address of at most ${MAX_EMAIL_LENGTH} characters (RFC 5321 §4.5.3.1): up to ${MAX_EMAIL_LOCAL_LENGTH} letters, digits, ` +
+    "'.', '_', '+', '-' before the @ and a DNS name after it; or empty";
+
 /**
  * True for a fully qualified DNS host name (RFC 1123): at least two labels,
  * letters, digits and inner hyphens, 63 per label, 253 in all, not an IP.
@@ -316,12 +321,7 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
     }
     const acmeEmail = str("acmeEmail");
     if (acmeEmail && !isAcmeEmail(acmeEmail)) {
-        bad(
-            "acmeEmail",
-            acmeEmail,
-            `must be an email address of at most ${MAX_EMAIL_LENGTH} characters (RFC 5321 §4.5.3.1): up to ${MAX_EMAIL_LOCAL_LENGTH} letters, digits, ` +
-                "'.', '_', '+', '-' before the @ and a DNS name after it; or empty",
-        );
+        bad("acmeEmail", acmeEmail, EMAIL_ALLOWED);
     }
 
     // AWS region: as the AWS provider reads it (aws:region, else AWS_REGION, else AWS_DEFAULT_REGION).
@@ -451,7 +451,7 @@ export function parseTurnConfig(raw: Record<string, string>, env: Record<string,
     }
 
     // monitoring (monitoring-config.ts): the alarm email uses the same address rule as turn:acmeEmail
-    const monitoring = checkMonitoring(str("alarmEmail"), int("monthlyEgressBudgetGb"), bool("egressCostBudget"), isAcmeEmail);
+    const monitoring = checkMonitoring(str("alarmEmail"), int("monthlyEgressBudgetGb"), bool("egressCostBudget"), { test: isAcmeEmail, allowed: EMAIL_ALLOWED });
     for (const p of monitoring.problems) bad(p.key, p.value, p.allowed);
 
     // fleet (fleet.ts): regions × servers per region, its DNS provider and quotas

@@ -53,23 +53,18 @@ export interface MonitoringProblem {
  * @param alarmEmail the key's text (trimmed; "" when unset)
  * @param budgetGb the key's number as config.ts parsed it (NaN when it was not a whole number, already reported)
  * @param egressCostBudget the key's boolean
- * @param isEmail the address rule (config.ts isAcmeEmail: RFC 5321 lengths, a shell-safe local part, a DNS domain)
+ * @param email the address rule and its refusal text (config.ts isAcmeEmail and EMAIL_ALLOWED: RFC 5321 lengths, a
+ *   shell-safe local part, a DNS domain), passed in because config.ts imports this module
  * @returns the settings, and every problem (empty when none)
  */
 export function checkMonitoring(
     alarmEmail: string,
     budgetGb: number,
     egressCostBudget: boolean,
-    isEmail: (s: string) => boolean,
+    email: { test: (s: string) => boolean; allowed: string },
 ): { settings: MonitoringConfig; problems: MonitoringProblem[] } {
     const problems: MonitoringProblem[] = [];
-    if (alarmEmail && !isEmail(alarmEmail)) {
-        problems.push({
-            key: "alarmEmail",
-            value: alarmEmail,
-            allowed: "must be an email address of at most 254 characters (RFC 5321 §4.5.3.1): up to 64 letters, digits, '.', '_', '+', '-' before the @ and a DNS name after it; or empty",
-        });
-    }
+    if (alarmEmail && !email.test(alarmEmail)) problems.push({ key: "alarmEmail", value: alarmEmail, allowed: email.allowed });
     if (Number.isInteger(budgetGb) && (budgetGb < 1 || budgetGb > MAX_EGRESS_BUDGET_GB)) {
         problems.push({ key: "monthlyEgressBudgetGb", value: budgetGb, allowed: `must be a positive whole number of GB per month, at most ${MAX_EGRESS_BUDGET_GB}` });
     }
