@@ -23,8 +23,7 @@
  */
 import { describe, test, beforeAll, afterAll } from "vitest";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -36,6 +35,7 @@ import { runProbe, runTs, startUdpListener } from "../helpers/run";
 import { ROOT } from "../helpers/stack-config";
 import { bootInputs, bootUserData, EDGE_IP, PUBLIC_PEER, VM_IP, type BootedVm } from "../helpers/boot/vm";
 import { BREAKS, breakUserData } from "../helpers/boot/break";
+import { holdAllocation as holdAllocationIn } from "../helpers/boot/faults";
 import { CLI_PORT, EXPIRY_BOUND_SECONDS, REAPER_PATHS, reaperParameterNames } from "../../infra/reaper";
 import { mintTurnCredential } from "../../infra/credentials";
 import { DEBIAN_RELEASES, isDebianRelease, type DebianRelease } from "../../infra/debian";
@@ -442,25 +442,11 @@ function bootChecks({ release, server, config, label }: BootCase) {
         }
     });
 
-    /** Start test/helpers/hold-allocation.ts in the edge namespace; `send` relays a line and resolves with its outcome. */
+    /** test/helpers/boot/faults.ts holdAllocation in the edge namespace, its process ended at teardown. */
     async function holdAllocation(vm: BootedVm, args: string[], env: NodeJS.ProcessEnv) {
-        const argv = [...vm.edge.prefix, process.execPath, "--import", "tsx", join(ROOT, "test", "helpers", "hold-allocation.ts"), ...args];
-        const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-        children.push(child);
-        const lines: string[] = [];
-        let stderr = "";
-        child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-        createInterface({ input: child.stdout! }).on("line", (l) => lines.push(l));
-        const next = (what: RegExp) =>
-            vm.container.waitFor(`${what} from hold-allocation (${stderr})`, () => lines.find((l) => what.test(l)), 10_000, 50);
-        await next(/^allocated /);
-        return {
-            send: async (text: string) => {
-                child.stdin!.write(`send ${text}\n`);
-                return next(new RegExp(`^(sent|error) ${text}`));
-            },
-            stop: () => child.kill("SIGTERM"),
-        };
+        const held = await holdAllocationIn(vm.edge.prefix, args, env);
+        children.push(held.child);
+        return held;
     }
 
     check("renewal: the deploy hook has coturn reread its certificate (SIGUSR2): allocations opened before keep relaying, new handshakes get the new certificate, same process", async (vm) => {
